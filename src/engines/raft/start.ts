@@ -1,0 +1,44 @@
+import type { Index, NodeId, Term } from '../../core/ids.js'
+import type { Entry, HardState, Membership, Role, Snapshot } from '../engine.js'
+
+/**
+ * RaftStart is what a node's disk held when it (re)started. A brand-new member of a new cluster
+ * passes `bootstrap` (the initial voters) instead; a brand-new member joining an existing cluster
+ * passes nothing and learns everything from the leader.
+ */
+export interface RaftStart {
+  readonly id: NodeId
+  readonly hardState?: HardState
+  /** The newest durable snapshot; the engine sends it to followers that fell behind the log. */
+  readonly snapshot?: Snapshot
+  /** Durable entries after the snapshot (or from index 1), contiguous. */
+  readonly entries?: readonly Entry[]
+  /** applied is the index the host's state machine already reflects; default: the snapshot's. */
+  readonly applied?: Index
+  /** bootstrap lists the voters of a new cluster; only for a node with an empty disk. */
+  readonly bootstrap?: readonly NodeId[]
+}
+
+/**
+ * RaftInspection exposes the engine's state to tests, checkers and status pages. It is a copy
+ * taken when asked: reading it never changes the engine.
+ */
+export interface RaftInspection {
+  readonly id: NodeId
+  readonly role: Role
+  readonly term: Term
+  readonly vote: NodeId
+  readonly leader: NodeId
+  readonly commit: Index
+  readonly applied: Index
+  /** stableIndex: entries up to here are on disk (per the host's advance calls). */
+  readonly stableIndex: Index
+  /** The last entry compacted away (index, term), or (0, 0). */
+  readonly compactedIndex: Index
+  readonly compactedTerm: Term
+  readonly lastIndex: Index
+  /** Every entry still held, from compactedIndex + 1 to lastIndex. */
+  readonly entries: readonly Entry[]
+  readonly membership: Membership
+  readonly leadTransferee: NodeId
+}
