@@ -24,17 +24,17 @@ import type {
 
 // ---- ids: brand, but report bad input as CodecError rather than core/ids' RangeError ----------
 
-function readTerm(r: BinaryReader, what: string): Term {
-  return branded(r, what, term)
+export function readTerm(r: BinaryReader, what: string): Term {
+  return readBranded(r, what, term)
 }
 
-function readIndex(r: BinaryReader, what: string): Index {
-  return branded(r, what, index)
+export function readIndex(r: BinaryReader, what: string): Index {
+  return readBranded(r, what, index)
 }
 
 /** readNodeId reads a node id, which must be >= 1 (a member, a sender, a receiver). */
 export function readNodeId(r: BinaryReader, what: string): NodeId {
-  return branded(r, what, nodeId)
+  return readBranded(r, what, nodeId)
 }
 
 /** readNodeIdOrNone reads a node id that may be NO_NODE (0): a vote, a leader hint. */
@@ -44,7 +44,11 @@ export function readNodeIdOrNone(r: BinaryReader, what: string): NodeId {
   return n === 0 ? NO_NODE : checkedBrand(n, at, what, nodeId)
 }
 
-function branded<T>(r: BinaryReader, what: string, brand: (n: number) => T): T {
+/**
+ * readBranded reads a uvarint and brands it with one of core/ids' constructors, turning the
+ * RangeError they throw for a value out of range into a CodecError naming `what`.
+ */
+export function readBranded<T>(r: BinaryReader, what: string, brand: (n: number) => T): T {
   const at = r.offset
   return checkedBrand(r.uvarint(), at, what, brand)
 }
@@ -55,6 +59,23 @@ function checkedBrand<T>(n: number, at: number, what: string, brand: (n: number)
   } catch (e) {
     throw new CodecError(`bad ${what} at offset ${at}: ${e instanceof Error ? e.message : String(e)}`)
   }
+}
+
+// ---- sizes: so that hosts can budget bytes (msgBytesMax) and writers allocate once ------------
+
+/** uvarintBytes is the length of the LEB128 encoding of a non-negative safe integer. */
+export function uvarintBytes(v: number): number {
+  let n = 1
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80)
+    n++
+  }
+  return n
+}
+
+/** bytesFieldBytes is the encoded size of a length-prefixed byte string. */
+export function bytesFieldBytes(b: Uint8Array): number {
+  return uvarintBytes(b.length) + b.length
 }
 
 /**
@@ -107,13 +128,13 @@ export function readEntry(r: BinaryReader): Entry {
   return { term: t, index: i, type, data }
 }
 
-/** entryBytesMax: an upper bound on the encoded size of `e` (3 varints of <= 8 bytes + 1 byte). */
-export function entryBytesMax(e: Entry): number {
-  return 25 + e.data.length
+/** entryBytes is the exact encoded size of `e`, computed without encoding it. */
+export function entryBytes(e: Entry): number {
+  return uvarintBytes(e.term) + uvarintBytes(e.index) + 1 + bytesFieldBytes(e.data)
 }
 
 export function encodeEntry(e: Entry): Uint8Array {
-  const w = new BinaryWriter(entryBytesMax(e))
+  const w = new BinaryWriter(entryBytes(e))
   writeEntry(w, e)
   return w.finish()
 }
@@ -168,6 +189,23 @@ export function writeMembership(w: BinaryWriter, m: Membership): void {
   w.bool(m.autoLeave)
 }
 
+/** membershipBytes is the exact encoded size of `m`. */
+export function membershipBytes(m: Membership): number {
+  return (
+    nodeListBytes(m.voters) +
+    nodeListBytes(m.votersOutgoing) +
+    nodeListBytes(m.learners) +
+    nodeListBytes(m.learnersNext) +
+    1
+  )
+}
+
+function nodeListBytes(ids: readonly NodeId[]): number {
+  let n = uvarintBytes(ids.length)
+  for (const id of ids) n += uvarintBytes(id)
+  return n
+}
+
 /**
  * readMembership checks each list's ids (>= 1, no duplicates within a list). It does not check the
  * relations between lists: those are the configuration logic's invariants, asserted there.
@@ -206,8 +244,16 @@ export function readSnapshot(r: BinaryReader): Snapshot {
   return { meta, data }
 }
 
+/** snapshotBytes is the exact encoded size of `s`, computed without encoding it. */
+export function snapshotBytes(s: Snapshot): number {
+  const m = s.meta
+  return (
+    uvarintBytes(m.index) + uvarintBytes(m.term) + membershipBytes(m.membership) + bytesFieldBytes(s.data)
+  )
+}
+
 export function encodeSnapshot(s: Snapshot): Uint8Array {
-  const w = new BinaryWriter(64 + s.data.length)
+  const w = new BinaryWriter(snapshotBytes(s))
   writeSnapshot(w, s)
   return w.finish()
 }
