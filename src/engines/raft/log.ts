@@ -113,7 +113,10 @@ export class RaftLog {
     }
     if (k < ents.length) {
       const first = (ents[k] as Entry).index
-      assert(first > this.committed, () => `log: conflict at ${first} would overwrite committed ${this.committed}`)
+      assert(
+        first > this.committed,
+        () => `log: conflict at ${first} would overwrite committed ${this.committed}`,
+      )
       this.truncateFrom(first)
       this.append(ents.slice(k))
     }
@@ -144,7 +147,10 @@ export class RaftLog {
 
   /** slice returns entries [lo, hi) with at most bytesMax of data, but always at least one. */
   slice(lo: Index, hi: Index, bytesMax: number): Entry[] {
-    assert(lo > this.compactedIndex && hi <= this.lastIndex() + 1, () => `log: slice [${lo}, ${hi}) out of range`)
+    assert(
+      lo > this.compactedIndex && hi <= this.lastIndex() + 1,
+      () => `log: slice [${lo}, ${hi}) out of range`,
+    )
     const out: Entry[] = []
     let bytes = 0
     for (let i = lo; i < hi; i++) {
@@ -160,7 +166,8 @@ export class RaftLog {
   /** bytesBetween sums the data bytes of entries (lo, hi]. */
   bytesBetween(lo: Index, hi: Index): number {
     let sum = 0
-    for (let i = Math.max(lo, this.compactedIndex) + 1; i <= hi; i++) sum += this.entryBytes[i - this.compactedIndex - 1] ?? 0
+    for (let i = Math.max(lo, this.compactedIndex) + 1; i <= hi; i++)
+      sum += this.entryBytes[i - this.compactedIndex - 1] ?? 0
     return sum
   }
 

@@ -67,7 +67,8 @@ export function applyMemberChange(m: Membership, change: MemberChange): ChangeOu
   }
   if (incoming.size === 0) return { ok: false, reason: 'the change removes every voter' }
   if (transition === 'auto') {
-    const changed = [...incoming].filter((id) => !m.voters.includes(id)).length +
+    const changed =
+      [...incoming].filter((id) => !m.voters.includes(id)).length +
       m.voters.filter((id) => !incoming.has(id)).length
     // More than one voter at a time is not safe without a joint phase (dissertation §4.1), so
     // `auto` turns into joint consensus, left automatically.
@@ -103,7 +104,8 @@ export function checkMembership(m: Membership): ChangeOutcome {
     if (voters.has(id)) return { ok: false, reason: `node ${id} is both a learner and a voter` }
   }
   for (const id of m.learnersNext) {
-    if (!m.votersOutgoing.includes(id)) return { ok: false, reason: `node ${id} is a next learner but no outgoing voter` }
+    if (!m.votersOutgoing.includes(id))
+      return { ok: false, reason: `node ${id} is a next learner but no outgoing voter` }
   }
   return { ok: true, membership: m }
 }

@@ -144,3 +144,18 @@ export const RAFT_MESSAGE_TYPES: readonly RaftMessageType[] = [
   'MsgReadIndex',
   'MsgReadIndexResp',
 ]
+
+/**
+ * wellFormed rejects messages no correct peer sends (entries that do not follow prevIndex, or
+ * whose terms go backwards or exceed the sender's), so a corrupted peer cannot trip an assertion.
+ */
+export function wellFormed(m: RaftMessage): boolean {
+  if (m.type !== 'MsgApp') return true
+  let prevTerm = m.prevTerm
+  for (let k = 0; k < m.entries.length; k++) {
+    const e = m.entries[k] as Entry
+    if (e.index !== m.prevIndex + 1 + k || e.term < prevTerm || e.term > m.term) return false
+    prevTerm = e.term
+  }
+  return m.prevTerm <= m.term
+}

@@ -77,7 +77,8 @@ export function validateRaftOptions(o: RaftOptions): void {
   positive(o.msgBytesMax, 'msgBytesMax')
   positive(o.uncommittedBytesMax, 'uncommittedBytesMax')
   positive(o.committedBytesMax, 'committedBytesMax')
-  if (o.heartbeatTicks >= o.electionTicks) throw new RangeError('raft: heartbeatTicks must be < electionTicks')
+  if (o.heartbeatTicks >= o.electionTicks)
+    throw new RangeError('raft: heartbeatTicks must be < electionTicks')
   if (!(o.inflightBytesMax >= 0)) throw new RangeError('raft: inflightBytesMax must be >= 0')
   if (o.readMode === 'lease') {
     if (!o.checkQuorum) throw new RangeError('raft: lease reads need checkQuorum')

@@ -50,7 +50,8 @@ export class Progress {
 
   becomeProbe(): void {
     // Leaving snapshot state, the follower has at least the snapshot (or we gave up on it).
-    const from = this.state === 'snapshot' ? Math.max(this.match + 1, this.pendingSnapshot + 1) : this.match + 1
+    const from =
+      this.state === 'snapshot' ? Math.max(this.match + 1, this.pendingSnapshot + 1) : this.match + 1
     this.resetState('probe')
     this.next = from as Index
   }

@@ -1,4 +1,6 @@
+import { assert } from '../../core/assert.js'
 import type { Index, NodeId, Term } from '../../core/ids.js'
+import { encodeMemberChange } from '../codec.js'
 import type { Entry, HardState, Membership, Role, Snapshot } from '../engine.js'
 
 /**
@@ -41,4 +43,16 @@ export interface RaftInspection {
   readonly entries: readonly Entry[]
   readonly membership: Membership
   readonly leadTransferee: NodeId
+}
+
+/** bootstrapEntries: a new cluster's log starts with one config entry per initial voter, at term 1. */
+export function bootstrapEntries(voters: readonly NodeId[]): Entry[] {
+  assert(voters.length > 0, 'raft: bootstrap needs at least one voter')
+  assert(new Set(voters).size === voters.length, 'raft: bootstrap voters must be distinct')
+  return voters.map((node, k) => ({
+    term: 1 as Term,
+    index: (k + 1) as Index,
+    type: 'config' as const,
+    data: encodeMemberChange({ changes: [{ op: 'addVoter', node }] }),
+  }))
 }
