@@ -20,7 +20,6 @@ import { Leader } from './leader.js'
 import { RaftLog } from './log.js'
 import { applyMemberChange } from './membership.js'
 import {
-  type MsgApp,
   type MsgHeartbeat,
   type MsgReadIndexResp,
   type MsgSnap,
