@@ -1,5 +1,5 @@
 import { uniformInt } from 'pure-rand/distribution/uniformInt'
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus'
+import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus'
 import type { RandomGenerator } from 'pure-rand/types/RandomGenerator'
 
 /**
@@ -22,6 +22,7 @@ export interface Rng {
 }
 
 const FLOAT_STEPS = 2 ** 31
+const WARM_UP_STEPS = 16
 
 class SeededRng implements Rng {
   constructor(private readonly gen: RandomGenerator) {}
@@ -62,9 +63,17 @@ class SeededRng implements Rng {
   }
 }
 
-/** seededRng returns a deterministic generator: the same seed gives the same sequence everywhere. */
+/**
+ * seededRng returns a deterministic generator: the same seed gives the same sequence everywhere,
+ * and distinct safe-integer seeds give distinct generators (the whole seed becomes the state).
+ */
 export function seededRng(seed: number): Rng {
   if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`)
-  // xoroshiro128plus takes a 32-bit seed; fold larger seeds so that every bit counts.
-  return new SeededRng(xoroshiro128plus((seed ^ Math.floor(seed / 2 ** 32)) | 0))
+  const lo = seed >>> 0
+  const hi = Math.floor(seed / 2 ** 32) | 0
+  // Two halves of the seed spread over the 128-bit state; the constant keeps the state non-zero.
+  const gen = xoroshiro128plusFromState([hi, lo, hi ^ 0x6a09e667, lo ^ 0xbb67ae85])
+  // A state with few set bits gives poorly mixed first outputs; run the generator in first.
+  for (let i = 0; i < WARM_UP_STEPS; i++) gen.next()
+  return new SeededRng(gen)
 }

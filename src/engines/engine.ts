@@ -34,9 +34,11 @@ export interface HardState {
 }
 
 /**
- * Membership is a group's configuration. Outside a joint configuration `votersOutgoing` and
- * `learnersNext` are empty. Invariant: the sets are disjoint, except that a node in
- * `votersOutgoing` may also be in `learnersNext` (it becomes a learner when the joint phase ends).
+ * Membership is a group's configuration: `voters` is the incoming (or only) half. Outside a
+ * joint configuration `votersOutgoing` and `learnersNext` are empty. Invariants: each list is
+ * sorted and has no duplicates; learners are voters of neither half; `learnersNext` is a subset
+ * of `votersOutgoing` (nodes that become learners when the joint phase ends). The two voter
+ * halves usually overlap.
  */
 export interface Membership {
   readonly voters: readonly NodeId[]
