@@ -1,0 +1,641 @@
+import { index, NO_NODE, type NodeId, nodeId, type ReadId, readId, term } from '../../../../src/core/ids.js'
+import { seededRng } from '../../../../src/core/rng.js'
+import type {
+  MemberChange,
+  Membership,
+  ProposeResult,
+  ReadState,
+  Ready,
+  Role,
+  Snapshot,
+  Status,
+} from '../../../../src/engines/engine.js'
+import type { RaftMessage } from '../../../../src/engines/raft/messages.js'
+import { DEFAULT_RAFT_OPTIONS, type RaftOptions } from '../../../../src/engines/raft/options.js'
+import { RaftEngine } from '../../../../src/engines/raft/raft.js'
+import type { RaftInspection } from '../../../../src/engines/raft/start.js'
+import { SimDisk } from './disk.js'
+import { SafetyChecker } from './invariants.js'
+import { SimNetwork } from './network.js'
+import { encodeCommand, encodeValues, TestStateMachine } from './state-machine.js'
+import { describeEntries, describeMessage, Trace } from './trace.js'
+
+export interface ClusterOptions {
+  /** Nodes 1..nodes are created. */
+  readonly nodes: number
+  /** Seeds every node's rng: node `id` gets seededRng(seed * 1000 + id). Default 0. */
+  readonly seed?: number
+  /**
+   * Ids among 1..nodes that start as learners. With learners, every node starts from one shared
+   * initial snapshot at index 1, term 1, whose membership lists the voters and the learners (the
+   * way a cluster restored from a backup starts), so no election or config change is needed.
+   * Without learners, the nodes bootstrap with RaftStart.bootstrap = [1..nodes].
+   */
+  readonly learners?: readonly number[]
+  /** Overrides of DEFAULT_RAFT_OPTIONS for every node. */
+  readonly raft?: Partial<Omit<RaftOptions, 'rng'>>
+  /** Check the safety invariants after every step (default true). Host duties are always checked. */
+  readonly checkInvariants?: boolean
+  /** How many trace lines to keep (default 1000). */
+  readonly traceLines?: number
+}
+
+/** Host is one simulated server: an engine (absent while crashed), its disk and state machine. */
+interface Host {
+  readonly id: NodeId
+  engine: RaftEngine | undefined
+  sm: TestStateMachine
+  readonly disk: SimDisk
+  /** The bootstrap voters this node was configured with (used again while its disk is empty). */
+  readonly bootstrap: readonly NodeId[] | undefined
+  incarnation: number
+  /** The term in which the node was last seen leading, or 0. */
+  leaderTerm: number
+  /** What the node last reported, to detect changes (for the trace and the cheap path). */
+  lastRole: Role | undefined
+  lastTerm: number
+  lastCommit: number
+  readonly reads: ReadState[]
+  readonly readsDropped: ReadId[]
+  nextReadId: number
+}
+
+const READY_LOOPS_MAX = 10_000
+
+/**
+ * Cluster drives RaftEngines deterministically in memory: it plays every host's part (persist to
+ * a simulated disk, send into an in-flight queue, apply to a test state machine, advance), lets
+ * the test choose which message is delivered, dropped or duplicated and when time passes, and
+ * checks the safety invariants after every step. Scenario tests read like stories:
+ * `c.elect(1); c.propose(1, 'x'); c.isolate(1); c.tickUntilLeader()`.
+ *
+ * Every public action is one step: it runs, then every Ready it caused is handled and checked.
+ */
+export class Cluster {
+  private readonly hosts = new Map<NodeId, Host>()
+  private readonly net = new SimNetwork()
+  private readonly log: Trace
+  private readonly checker: SafetyChecker
+  private readonly raftOptions: Omit<RaftOptions, 'rng'>
+  private readonly seed: number
+  private stepNo = 0
+
+  private constructor(o: ClusterOptions) {
+    this.seed = o.seed ?? 0
+    this.raftOptions = { ...DEFAULT_RAFT_OPTIONS, ...o.raft }
+    this.log = new Trace(o.traceLines ?? 1000)
+    this.checker = new SafetyChecker(this.log, o.checkInvariants ?? true, (id) => this.host(id).disk)
+  }
+
+  static create(o: ClusterOptions): Cluster {
+    if (!Number.isSafeInteger(o.nodes) || o.nodes < 1)
+      throw new RangeError(`Cluster: nodes must be >= 1, got ${o.nodes}`)
+    const c = new Cluster(o)
+    const all = Array.from({ length: o.nodes }, (_, k) => nodeId(k + 1))
+    const learners = (o.learners ?? []).map(nodeId)
+    for (const l of learners) {
+      if (l > o.nodes) throw new RangeError(`Cluster: learner ${l} is not one of 1..${o.nodes}`)
+    }
+    const voters = all.filter((id) => !learners.includes(id))
+    c.trace(
+      `create ${o.nodes} nodes seed=${c.seed} voters=${voters.join(',')} learners=${learners.join(',')}`,
+    )
+    if (learners.length === 0) {
+      for (const id of all) c.startHost(c.newHost(id, voters))
+    } else {
+      c.checker.baseIndex = 1
+      const membership: Membership = {
+        voters,
+        votersOutgoing: [],
+        learners,
+        learnersNext: [],
+        autoLeave: false,
+      }
+      const snapshot: Snapshot = {
+        meta: { index: index(1), term: term(1), membership },
+        data: encodeValues([]),
+      }
+      for (const id of all) {
+        const h = c.newHost(id, undefined)
+        h.disk.write({ snapshot, entries: [], hardState: { term: term(1), vote: NO_NODE, commit: index(1) } })
+        h.sm = new TestStateMachine(snapshot)
+        c.startHost(h)
+      }
+    }
+    return c
+  }
+
+  // ---- nodes --------------------------------------------------------------------------------
+
+  /** ids lists every node ever created (including added ones and crashed ones), ascending. */
+  get ids(): NodeId[] {
+    return [...this.hosts.keys()].sort((a, b) => a - b)
+  }
+
+  /** liveIds lists the nodes that are running. */
+  liveIds(): NodeId[] {
+    return this.ids.filter((id) => this.host(id).engine !== undefined)
+  }
+
+  isLive(id: number): boolean {
+    return this.hosts.get(id as NodeId)?.engine !== undefined
+  }
+
+  /** engine returns the live engine of a node; throws if it is crashed. */
+  engine(id: number): RaftEngine {
+    const e = this.host(id).engine
+    if (!e) throw new Error(`n${id} is crashed`)
+    return e
+  }
+
+  status(id: number): Status {
+    return this.engine(id).status()
+  }
+
+  inspect(id: number): RaftInspection {
+    return this.engine(id).inspect()
+  }
+
+  /** disk exposes a node's simulated disk (read it, do not write it). */
+  disk(id: number): SimDisk {
+    return this.host(id).disk
+  }
+
+  /** applied lists the values a node's state machine has applied, in order. */
+  applied(id: number): string[] {
+    const h = this.host(id)
+    if (!h.engine) throw new Error(`n${id} is crashed`)
+    return h.sm.list()
+  }
+
+  /** committedValues is the one sequence every state machine is a prefix of (as seen so far). */
+  committedValues(): string[] {
+    return this.checker.committedValues()
+  }
+
+  /** leader is the live node with role leader and the highest term, if any. */
+  leader(): NodeId | undefined {
+    let best: Status | undefined
+    for (const h of this.hosts.values()) {
+      const st = h.engine?.status()
+      if (st?.role === 'leader' && (!best || st.term > best.term)) best = st
+    }
+    return best?.id
+  }
+
+  // ---- time and messages --------------------------------------------------------------------
+
+  /** tick advances `n` ticks on one node, some nodes or every live node, handling Readys. */
+  tick(id?: number | readonly number[], n = 1): void {
+    const targets = id === undefined ? this.liveIds() : (Array.isArray(id) ? id : [id]).map((x) => nodeId(x))
+    for (let r = 0; r < n; r++) {
+      this.step(`tick ${targets.join(',')}`)
+      for (const t of targets) {
+        const h = this.host(t)
+        if (!h.engine) continue
+        h.engine.tick()
+        this.drain(h)
+      }
+    }
+  }
+
+  /** process handles every live node's pending Ready without delivering any message. */
+  process(): void {
+    for (const h of this.hosts.values()) this.drain(h)
+  }
+
+  /** pending is a copy of the in-flight queue, oldest first. */
+  pending(): RaftMessage[] {
+    return this.net.pending()
+  }
+
+  /**
+   * deliver delivers the in-flight messages (those matching `filter`, or all) that are queued now,
+   * oldest first, handling the receiver's Ready after each; messages they cause stay queued. A
+   * message across a partition or to a crashed or unknown node is dropped. Returns how many were
+   * delivered.
+   */
+  deliver(filter?: (m: RaftMessage) => boolean): number {
+    let n = 0
+    for (const m of this.net.take(filter)) if (this.deliverMessage(m)) n++
+    return n
+  }
+
+  /** deliverAt delivers the i-th in-flight message (any order: reordering). */
+  deliverAt(i: number): boolean {
+    return this.deliverMessage(this.net.removeAt(i))
+  }
+
+  /** duplicateAt delivers a copy of the i-th in-flight message and leaves it queued. */
+  duplicateAt(i: number): boolean {
+    const m = this.net.at(i)
+    if (!m) throw new RangeError(`no in-flight message #${i}`)
+    this.trace(() => `duplicate ${describeMessage(m)}`)
+    return this.deliverMessage(m)
+  }
+
+  /** drop removes in-flight messages (matching, or all) without delivering them. */
+  drop(filter?: (m: RaftMessage) => boolean): number {
+    const dropped = this.net.take(filter)
+    if (dropped.length > 0) this.trace(`drop ${dropped.length} message(s)`)
+    return dropped.length
+  }
+
+  dropAt(i: number): RaftMessage {
+    const m = this.net.removeAt(i)
+    this.trace(() => `drop ${describeMessage(m)}`)
+    return m
+  }
+
+  /** stabilize delivers and processes until no message is in flight and no Ready is pending. */
+  stabilize(maxRounds = 1000): void {
+    for (let round = 0; round < maxRounds; round++) {
+      this.process()
+      if (this.net.size === 0) return
+      this.deliver()
+    }
+    this.process()
+    if (this.net.size > 0) {
+      throw new Error(
+        `stabilize: not quiescent after ${maxRounds} rounds (${this.net.size} in flight)\n${this.log.tail(40)}`,
+      )
+    }
+  }
+
+  // ---- connectivity and faults --------------------------------------------------------------
+
+  connected(a: number, b: number): boolean {
+    return this.net.connected(a as NodeId, b as NodeId)
+  }
+
+  isolate(id: number): void {
+    this.step(`isolate ${id}`)
+    this.net.isolate(nodeId(id))
+  }
+
+  /** partition splits the nodes into groups that cannot talk; unnamed nodes form one more group. */
+  partition(...groups: readonly (readonly number[])[]): void {
+    this.step(`partition ${groups.map((g) => `[${g.join(',')}]`).join(' ')}`)
+    this.net.partition(groups.map((g) => g.map((x) => nodeId(x))))
+  }
+
+  heal(): void {
+    this.step('heal')
+    this.net.heal()
+  }
+
+  /** crash loses the engine, its memory and the state machine; messages in flight to it are lost. */
+  crash(id: number): void {
+    const h = this.host(id)
+    if (!h.engine) throw new Error(`crash: n${id} is already crashed`)
+    this.step(`crash ${id}`)
+    h.engine = undefined
+    h.lastRole = undefined
+    h.leaderTerm = 0
+    this.net.take((m) => m.to === h.id)
+    this.checker.onCrash(h.id)
+  }
+
+  /** restart rebuilds a node from its disk (crashing it first if it is running). */
+  restart(id: number): void {
+    const h = this.host(id)
+    if (h.engine) this.crash(id)
+    this.step(`restart ${id}`)
+    h.incarnation++
+    this.startHost(h)
+  }
+
+  /** addNode starts a brand-new node with an empty disk that joins the existing cluster. */
+  addNode(id: number): void {
+    const nid = nodeId(id)
+    if (this.hosts.has(nid)) throw new Error(`addNode: n${id} exists`)
+    this.step(`add node ${id}`)
+    this.startHost(this.newHost(nid, undefined))
+  }
+
+  // ---- client requests ----------------------------------------------------------------------
+
+  /** propose proposes one command, the UTF-8 of `value`, on node `id`. */
+  propose(id: number, value: string): ProposeResult {
+    this.step(`propose n${id} ${JSON.stringify(value)}`)
+    const h = this.liveHost(id)
+    const r = this.engine(id).propose([encodeCommand(value)])
+    this.trace(() => `  -> ${r.ok ? `ok ${r.firstIndex}@${r.term}` : `refused ${r.error.code}`}`)
+    this.drain(h)
+    return r
+  }
+
+  campaign(id: number): void {
+    this.step(`campaign ${id}`)
+    const h = this.liveHost(id)
+    this.engine(id).campaign()
+    this.drain(h)
+  }
+
+  /** elect makes `id` campaign and stabilizes; it asserts that `id` became the leader. */
+  elect(id: number): void {
+    this.campaign(id)
+    this.stabilize()
+    const st = this.status(id)
+    if (st.role !== 'leader') {
+      throw new Error(
+        `elect: n${id} is ${st.role} in term ${st.term} after campaigning\n${this.log.tail(40)}`,
+      )
+    }
+  }
+
+  /**
+   * tickUntilLeader ticks every live node and stabilizes, repeatedly, until there is a leader that
+   * is a voter of its configuration and that every live member it can reach follows in its term.
+   */
+  tickUntilLeader(maxTicks = 200): NodeId {
+    for (let t = 0; ; t++) {
+      this.stabilize()
+      const l = this.stableLeader()
+      if (l !== undefined) return l
+      if (t >= maxTicks)
+        throw new Error(`tickUntilLeader: no stable leader after ${maxTicks} ticks\n${this.log.tail(40)}`)
+      this.tick()
+    }
+  }
+
+  /** stableLeader is the leader that tickUntilLeader waits for, or undefined. */
+  stableLeader(): NodeId | undefined {
+    const l = this.leader()
+    if (l === undefined) return undefined
+    const st = this.status(l)
+    if (!st.membership.voters.includes(l)) return undefined
+    for (const id of membersOf(st.membership)) {
+      if (!this.isLive(id) || !this.connected(l, id)) continue
+      const s = this.status(id)
+      if (s.leader !== l || s.term !== st.term) return undefined
+    }
+    return l
+  }
+
+  /** read asks node `id` for a read barrier with a fresh id; see reads(id) for the answer. */
+  read(id: number): ReadId {
+    const h = this.liveHost(id)
+    const rid = readId(h.nextReadId++)
+    this.step(`read n${id} #${rid}`)
+    this.checker.onReadRequested(h.id, rid)
+    this.engine(id).readBarrier(rid)
+    this.drain(h)
+    return rid
+  }
+
+  /** reads lists the ReadStates node `id` has received (across restarts). */
+  reads(id: number): ReadState[] {
+    return this.host(id).reads.slice()
+  }
+
+  readsDropped(id: number): ReadId[] {
+    return this.host(id).readsDropped.slice()
+  }
+
+  changeMembers(id: number, c: MemberChange): ProposeResult {
+    this.step(
+      `change members n${id} ${c.changes.map((x) => `${x.op} ${x.node}`).join(', ') || 'leave joint'}`,
+    )
+    const h = this.liveHost(id)
+    const r = this.engine(id).changeMembers(c)
+    this.trace(() => `  -> ${r.ok ? `ok ${r.firstIndex}@${r.term}` : `refused ${r.error.code}`}`)
+    this.drain(h)
+    return r
+  }
+
+  transferLeadership(from: number, to: number): void {
+    this.step(`transfer leadership n${from} -> n${to}`)
+    const h = this.liveHost(from)
+    this.engine(from).transferLeadership(nodeId(to))
+    this.drain(h)
+  }
+
+  /**
+   * compact snapshots node `id`'s state machine at its applied index (data: the applied values;
+   * membership: its current configuration), stores it on its disk, then tells the engine, which
+   * may drop entries up to index - retain. A no-op when nothing was applied since the last one.
+   */
+  compact(id: number, retain = 0): void {
+    const h = this.liveHost(id)
+    const eng = this.engine(id)
+    const applied = h.sm.appliedIndex
+    if (applied <= h.disk.snapIndex) return
+    const t = h.disk.termAt(applied)
+    if (t === undefined)
+      this.checker.fail('Harness (compact)', `n${id} applied ${applied}, which its disk does not hold`)
+    const snap: Snapshot = {
+      meta: { index: applied, term: t, membership: eng.status().membership },
+      data: h.sm.snapshotData(),
+    }
+    this.step(`compact n${id} at ${applied}@${t} retain=${retain}`)
+    this.checker.onSnapshot(h.id, snap, 'takes')
+    h.disk.compact(snap, retain)
+    eng.compact(snap, retain)
+    this.drain(h)
+  }
+
+  // ---- checking -----------------------------------------------------------------------------
+
+  /** trace returns the kept lines of the trace, oldest first. */
+  trace(): string[]
+  trace(line: string | (() => string)): void
+  trace(line?: string | (() => string)): string[] | undefined {
+    if (line === undefined) return this.log.lines()
+    const s = this.stepNo
+    this.log.add(typeof line === 'string' ? `${s}: ${line}` : () => `${s}: ${line()}`)
+    return undefined
+  }
+
+  /** traceTail formats the last lines of the trace for an error message. */
+  traceTail(lines = 40): string {
+    return this.log.tail(lines)
+  }
+
+  /** checkInvariants runs the full sweep: every live node's state and whole log, now. */
+  checkInvariants(): void {
+    for (const h of this.hosts.values()) {
+      if (!h.engine) continue
+      const st = h.engine.status()
+      this.checker.onObserve(h.id, st, h.engine.inspect(), h.disk, h.sm.appliedIndex)
+      this.checker.checkAllLogs(h.id, h.disk)
+      if (st.role === 'leader') this.checker.checkLeaderNow(h.id, st.term, h.disk)
+    }
+  }
+
+  // ---- the host loop ------------------------------------------------------------------------
+
+  private step(what: string): void {
+    this.stepNo++
+    this.trace(what)
+  }
+
+  private host(id: number): Host {
+    const h = this.hosts.get(id as NodeId)
+    if (!h) throw new Error(`no node n${id} (nodes: ${this.ids.join(',')})`)
+    return h
+  }
+
+  private liveHost(id: number): Host {
+    const h = this.host(id)
+    if (!h.engine) throw new Error(`n${id} is crashed`)
+    return h
+  }
+
+  private newHost(id: NodeId, bootstrap: readonly NodeId[] | undefined): Host {
+    const h: Host = {
+      id,
+      engine: undefined,
+      sm: new TestStateMachine(),
+      disk: new SimDisk(this.checker.failFn),
+      bootstrap,
+      incarnation: 0,
+      leaderTerm: 0,
+      lastRole: undefined,
+      lastTerm: 0,
+      lastCommit: 0,
+      reads: [],
+      readsDropped: [],
+      nextReadId: 1,
+    }
+    this.hosts.set(id, h)
+    return h
+  }
+
+  /** startHost builds the engine from the disk (a fresh node, or a restart) and checks it. */
+  private startHost(h: Host): void {
+    const base = this.seed * 1000 + h.id
+    const rng = seededRng(h.incarnation === 0 ? base : base + 1_000_000 * h.incarnation)
+    const start = h.disk.startState(h.id, h.bootstrap)
+    h.sm = new TestStateMachine(h.disk.snapshot)
+    h.engine = new RaftEngine({ ...this.raftOptions, rng }, start)
+    this.trace(
+      () =>
+        `  start n${h.id}#${h.incarnation} ${start.bootstrap ? `bootstrap ${start.bootstrap.join(',')}` : ''}` +
+        ` hs=${start.hardState ? `t${start.hardState.term} v${start.hardState.vote} c${start.hardState.commit}` : '-'}` +
+        ` snap=${start.snapshot ? `${start.snapshot.meta.index}@${start.snapshot.meta.term}` : '-'}` +
+        ` entries=${describeEntries(start.entries ?? [])}`,
+    )
+    this.drain(h, true)
+  }
+
+  private deliverMessage(m: RaftMessage): boolean {
+    if (!this.net.connected(m.from, m.to)) {
+      this.trace(() => `lost (partition) ${describeMessage(m)}`)
+      return false
+    }
+    const h = this.hosts.get(m.to)
+    if (!h?.engine) {
+      this.trace(() => `lost (${h ? 'crashed' : 'unknown'} receiver) ${describeMessage(m)}`)
+      return false
+    }
+    this.stepNo++
+    this.trace(() => `deliver ${describeMessage(m)}`)
+    h.engine.step(m)
+    this.drain(h)
+    return true
+  }
+
+  /** drain handles every Ready the node has (host duties 1-5), then checks its state. */
+  private drain(h: Host, force = false): void {
+    const eng = h.engine
+    if (!eng) return
+    let handled = force
+    for (let loops = 0; eng.hasReady(); loops++) {
+      if (loops >= READY_LOOPS_MAX)
+        this.checker.fail('Ready loop', `n${h.id} still has a Ready after ${loops} rounds`)
+      const rd = eng.ready()
+      this.handleReady(h, rd)
+      eng.advance(rd)
+      handled = true
+    }
+    this.observe(h, eng, handled)
+  }
+
+  private handleReady(h: Host, rd: Ready<RaftMessage>): void {
+    const p = rd.persist
+    // 1. persist, atomically: snapshot, entries, HardState.
+    if (rd.status.role === 'leader' && h.leaderTerm === rd.status.term && p.entries.length > 0) {
+      const first = p.entries[0]?.index ?? 0
+      // Reference: Raft §5.3 Leader Append-Only — a leader never overwrites or deletes its entries.
+      if (first !== h.disk.lastIndex() + 1) {
+        this.checker.fail(
+          'Leader Append-Only (Raft §5.3)',
+          `n${h.id}, leader of term ${rd.status.term}, rewrites its log from ${first} (last ${h.disk.lastIndex()})`,
+        )
+      }
+    }
+    if (p.hardState) this.checker.onHardState(h.id, h.disk.hardState, p.hardState)
+    if (p.snapshot) {
+      if (p.snapshot.meta.index < h.sm.appliedIndex) {
+        this.checker.fail(
+          'Host duty 3 (apply)',
+          `n${h.id} is told to restore snapshot ${p.snapshot.meta.index} below its applied index ${h.sm.appliedIndex}`,
+        )
+      }
+      this.checker.onSnapshot(h.id, p.snapshot, 'installs')
+    }
+    const changedFrom = h.disk.write(p)
+    this.checker.onPersist(h.id, h.disk, changedFrom)
+    // 2. send.
+    for (const m of rd.messages) {
+      if (m.from !== h.id)
+        this.checker.fail(
+          'Ready contract (messages)',
+          `n${h.id} sends a message from n${m.from}: ${describeMessage(m)}`,
+        )
+      if (!this.net.send(m)) this.trace(() => `lost (partition) ${describeMessage(m)}`)
+    }
+    // 3. apply: the snapshot, then the committed entries in order.
+    if (p.snapshot) h.sm.restore(p.snapshot)
+    this.checker.noteCommit(rd.status.commit)
+    for (const e of rd.committed) {
+      if (e.index !== h.sm.appliedIndex + 1) {
+        this.checker.fail(
+          'Host duty 3 (apply in order)',
+          `n${h.id} is handed ${e.index}@${e.term} to apply after ${h.sm.appliedIndex}`,
+        )
+      }
+      if (e.index > rd.status.commit) {
+        this.checker.fail(
+          'Ready contract (apply only committed)',
+          `n${h.id} is handed ${e.index}@${e.term} with commit ${rd.status.commit}`,
+        )
+      }
+      this.checker.onCommitted(h.id, e, rd.status.term, h.disk)
+      h.sm.apply(e)
+    }
+    if (rd.committed.length > 0) this.trace(() => `  n${h.id} applies ${describeEntries(rd.committed)}`)
+    // 4. reads.
+    for (const rs of rd.reads) {
+      this.checker.onReadGranted(h.id, rs)
+      h.reads.push(rs)
+      this.trace(() => `  n${h.id} read #${rs.id} at ${rs.index}`)
+    }
+    for (const rid of rd.readsDropped) h.readsDropped.push(rid)
+    // 5. advance(rd) follows in drain, with this very object.
+  }
+
+  /** observe checks a node's state after its Readys were handled; cheap when nothing changed. */
+  private observe(h: Host, eng: RaftEngine, handled: boolean): void {
+    const st = eng.status()
+    if (st.id !== h.id) this.checker.fail('Status', `n${h.id} reports id ${st.id}`)
+    const changed = handled || st.role !== h.lastRole || st.term !== h.lastTerm || st.commit !== h.lastCommit
+    if (st.role !== h.lastRole || st.term !== h.lastTerm) {
+      const from = h.lastRole === undefined ? '' : `${h.lastRole} t${h.lastTerm} -> `
+      this.trace(() => `  n${h.id} ${from}${st.role} t${st.term} (leader ${st.leader}, commit ${st.commit})`)
+    }
+    h.lastRole = st.role
+    h.lastTerm = st.term
+    h.lastCommit = st.commit
+    this.checker.onObserve(h.id, st, changed ? eng.inspect() : undefined, h.disk, h.sm.appliedIndex)
+    h.leaderTerm = st.role === 'leader' ? st.term : 0
+  }
+}
+
+/** membersOf lists every node a configuration names (voters, outgoing voters, learners). */
+export function membersOf(m: Membership): NodeId[] {
+  return [...new Set([...m.voters, ...m.votersOutgoing, ...m.learners, ...m.learnersNext])].sort(
+    (a, b) => a - b,
+  )
+}
