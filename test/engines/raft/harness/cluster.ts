@@ -79,6 +79,7 @@ export class Cluster {
   private readonly raftOptions: Omit<RaftOptions, 'rng'>
   private readonly seed: number
   private stepNo = 0
+  private readonly deliveredByType = new Map<string, number>()
 
   private constructor(o: ClusterOptions) {
     this.seed = o.seed ?? 0
@@ -219,6 +220,16 @@ export class Cluster {
     let n = 0
     for (const m of this.net.take(filter)) if (this.deliverMessage(m)) n++
     return n
+  }
+
+  /** pendingCount is the number of messages in flight. */
+  get pendingCount(): number {
+    return this.net.size
+  }
+
+  /** peek returns the i-th in-flight message without removing it. */
+  peek(i: number): RaftMessage | undefined {
+    return this.net.at(i)
   }
 
   /** deliverAt delivers the i-th in-flight message (any order: reordering). */
@@ -447,6 +458,11 @@ export class Cluster {
     return undefined
   }
 
+  /** deliveredCounts says how many messages of each type were delivered so far (coverage). */
+  deliveredCounts(): Record<string, number> {
+    return Object.fromEntries(this.deliveredByType)
+  }
+
   /** traceTail formats the last lines of the trace for an error message. */
   traceTail(lines = 40): string {
     return this.log.tail(lines)
@@ -530,6 +546,7 @@ export class Cluster {
       return false
     }
     this.stepNo++
+    this.deliveredByType.set(m.type, (this.deliveredByType.get(m.type) ?? 0) + 1)
     this.trace(() => `deliver ${describeMessage(m)}`)
     h.engine.step(m)
     this.drain(h)
