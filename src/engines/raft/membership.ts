@@ -40,6 +40,10 @@ export function applyMemberChange(m: Membership, change: MemberChange): ChangeOu
   if (change.changes.length === 0) return leaveJoint(m)
   if (isJoint(m)) return { ok: false, reason: 'the configuration is joint; leave it before another change' }
   const transition = change.transition ?? 'auto'
+  if (transition !== 'auto' && m.voters.length === 0) {
+    // A joint config needs an outgoing half that can decide; an empty one would decide nothing.
+    return { ok: false, reason: 'a configuration with no voters cannot become joint' }
+  }
   const incoming = new Set(m.voters)
   const learners = new Set(m.learners)
   const learnersNext = new Set<NodeId>()
@@ -99,6 +103,8 @@ function leaveJoint(m: Membership): ChangeOutcome {
 
 /** checkMembership verifies the invariants stated on Membership. */
 export function checkMembership(m: Membership): ChangeOutcome {
+  if (m.autoLeave && !isJoint(m))
+    return { ok: false, reason: 'autoLeave is only meaningful in a joint configuration' }
   const voters = new Set([...m.voters, ...m.votersOutgoing])
   for (const id of m.learners) {
     if (voters.has(id)) return { ok: false, reason: `node ${id} is both a learner and a voter` }

@@ -327,7 +327,7 @@ describe('raft/membership: applyMemberChange tables', () => {
   // `joint` change from the empty configuration yields a NON-joint config with autoLeave: true
   // (votersOutgoing = the previous voters = []), and `joint-explicit` silently yields a plain
   // config — contradicting MemberChange's "joint: always use a joint configuration".
-  it('BUG: a joint change from a zero-voter configuration is refused, never a non-joint config with autoLeave', () => {
+  it('a joint change from a zero-voter configuration is refused, never a non-joint config with autoLeave', () => {
     const rows: MemberChange[] = [
       { changes: [v(1), v(2), v(3)] },
       { changes: [v(1)], transition: 'joint' },
