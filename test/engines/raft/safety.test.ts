@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { RaftTestingBug } from '../../../src/engines/raft/options.js'
+import { Cluster } from './harness/cluster.js'
 import { runSchedule, type ScheduleStats } from './harness/schedule.js'
 
 /**
@@ -120,6 +121,10 @@ if (replaySeed !== undefined) {
       ['applyBeforeCommit', 200],
       ['readWithoutBarrier', 400],
     ]
+    it('testingBugs.commitPreviousTermByCount (Raft Figure 8) breaks Leader Completeness', () => {
+      assert.doesNotThrow(() => figure8(false))
+      assert.throws(() => figure8(true), /Leader Completeness|State Machine Safety/)
+    })
     for (const [bug, seedsMax] of cases) {
       it(`testingBugs.${bug} breaks an invariant within ${seedsMax} schedules`, () => {
         for (let k = 1; k <= seedsMax; k++) {
@@ -134,4 +139,50 @@ if (replaySeed !== undefined) {
       })
     }
   })
+}
+
+/**
+ * figure8 plays Raft's Figure 8 on three nodes: n1 (term 2) appends 5@2 alone; n2 (term 3)
+ * appends 5@3 alone; n1 (term 4) copies 5@2 to n3 but not yet its own 6@4, then crashes; n2 wins
+ * term 5 with n3's vote. A leader that commits 5@2 by counting replicas (the planted bug) has
+ * then committed an entry that the next leader overwrites. Returns the last leader.
+ * Reference: Raft §5.4.2, Figure 8.
+ */
+function figure8(bug: boolean): number {
+  const c = Cluster.create({
+    nodes: 3,
+    raft: {
+      preVote: false,
+      checkQuorum: false,
+      msgBytesMax: 1,
+      testingBugs: { commitPreviousTermByCount: bug },
+    },
+  })
+  c.elect(1)
+  c.isolate(1)
+  c.propose(1, 'aa') // 5@2, on n1 only; two bytes, so that msgBytesMax=1 sends it alone
+  c.heal()
+  c.campaign(2)
+  c.deliver((m) => m.type === 'MsgVote' && m.to === 3)
+  c.deliver((m) => m.type === 'MsgVoteResp') // n2 leads term 3, with 5@3 on its own
+  c.drop()
+  c.restart(1) // n1 is a follower of term 2 again, holding 5@2
+  c.campaign(1) // term 3: n3 has voted for n2 already
+  c.drop()
+  c.campaign(1) // term 4
+  c.deliver((m) => m.type === 'MsgVote' && m.to === 3)
+  c.drop((m) => m.to === 2)
+  c.deliver((m) => m.type === 'MsgVoteResp')
+  assert.equal(c.status(1).role, 'leader')
+  // Between n1 and n3 only, one message at a time, and never n1's own 6@4 once n3 could take it.
+  for (let k = 0; k < 20 && c.status(1).commit < 5; k++) {
+    const i = c.pending().findIndex((m) => (m.from === 1 && m.to === 3) || (m.from === 3 && m.to === 1))
+    const m = c.peek(i)
+    if (!m) break
+    if (m.type === 'MsgApp' && m.prevIndex <= 4 && m.entries.some((e) => e.term === 4)) c.dropAt(i)
+    else c.deliverAt(i)
+  }
+  c.crash(1)
+  c.drop()
+  return c.tickUntilLeader()
 }

@@ -357,7 +357,8 @@ export class Cluster {
 
   /**
    * tickUntilLeader ticks every live node and stabilizes, repeatedly, until there is a leader that
-   * is a voter of its configuration and that every live member it can reach follows in its term.
+   * is a voter of its configuration (either half of a joint one) and that every live member it can
+   * reach follows in its term.
    */
   tickUntilLeader(maxTicks = 200): NodeId {
     for (let t = 0; ; t++) {
@@ -375,7 +376,7 @@ export class Cluster {
     const l = this.leader()
     if (l === undefined) return undefined
     const st = this.status(l)
-    if (!st.membership.voters.includes(l)) return undefined
+    if (!st.membership.voters.includes(l) && !st.membership.votersOutgoing.includes(l)) return undefined
     for (const id of membersOf(st.membership)) {
       if (!this.isLive(id) || !this.connected(l, id)) continue
       const s = this.status(id)
@@ -525,9 +526,10 @@ export class Cluster {
     const start = h.disk.startState(h.id, h.bootstrap)
     h.sm = new TestStateMachine(h.disk.snapshot)
     h.engine = new RaftEngine({ ...this.raftOptions, rng }, start)
+    const incarnation = h.incarnation
     this.trace(
       () =>
-        `  start n${h.id}#${h.incarnation} ${start.bootstrap ? `bootstrap ${start.bootstrap.join(',')}` : ''}` +
+        `  start n${h.id}#${incarnation} ${start.bootstrap ? `bootstrap ${start.bootstrap.join(',')}` : ''}` +
         ` hs=${start.hardState ? `t${start.hardState.term} v${start.hardState.vote} c${start.hardState.commit}` : '-'}` +
         ` snap=${start.snapshot ? `${start.snapshot.meta.index}@${start.snapshot.meta.term}` : '-'}` +
         ` entries=${describeEntries(start.entries ?? [])}`,
@@ -648,6 +650,18 @@ export class Cluster {
     this.checker.onObserve(h.id, st, changed ? eng.inspect() : undefined, h.disk, h.sm.appliedIndex)
     h.leaderTerm = st.role === 'leader' ? st.term : 0
   }
+}
+
+/** describeMembership renders a configuration in one short line. */
+export function describeMembership(m: Membership): string {
+  const part = (name: string, ids: readonly NodeId[]) => (ids.length > 0 ? ` ${name}=${ids.join(',')}` : '')
+  return (
+    `voters=${m.voters.join(',')}` +
+    part('outgoing', m.votersOutgoing) +
+    part('learners', m.learners) +
+    part('learnersNext', m.learnersNext) +
+    (m.autoLeave ? ' autoLeave' : '')
+  )
 }
 
 /** membersOf lists every node a configuration names (voters, outgoing voters, learners). */

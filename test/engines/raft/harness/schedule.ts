@@ -1,8 +1,9 @@
 import type { NodeId } from '../../../../src/core/ids.js'
 import { type Rng, seededRng } from '../../../../src/core/rng.js'
-import type { MemberChange } from '../../../../src/engines/engine.js'
+import type { MemberChange, Membership } from '../../../../src/engines/engine.js'
 import type { RaftOptions } from '../../../../src/engines/raft/options.js'
-import { Cluster, membersOf } from './cluster.js'
+import { Cluster, describeMembership, membersOf } from './cluster.js'
+import { InvariantViolation } from './invariants.js'
 
 /**
  * A random schedule (the VOPR's approach, TigerBeetle): a seeded Rng picks every step of a run —
@@ -20,8 +21,16 @@ export interface ScheduleConfig {
   readonly steps?: number
   /** Exercise membership changes; default: chosen by the seed (about one schedule in three). */
   readonly membership?: boolean
+  /** Lease reads with lockstep clocks; default: chosen by the seed (one schedule in five). */
+  readonly lease?: boolean
   /** Ticks the liveness phase may take to elect a leader and converge. */
   readonly livenessTicksMax?: number
+  /** How many trace lines a failure shows (default 40); they are kept in memory as they happen. */
+  readonly traceLines?: number
+  /** onCluster sees the cluster as soon as it exists (for debugging tools: inspect it after a failure). */
+  readonly onCluster?: (c: Cluster) => void
+  /** Keep removed nodes running in the liveness phase (default: shut them down, as etcd does). */
+  readonly keepRemovedNodes?: boolean
   /** Overrides of the options the seed picks (e.g. testingBugs, to prove the checks catch them). */
   readonly raft?: Partial<Omit<RaftOptions, 'rng'>>
 }
@@ -44,35 +53,53 @@ export interface ScheduleStats {
   committed: number
 }
 
+/** LivenessViolation: after healing, the cluster did not elect, commit or converge in time. */
+export class LivenessViolation extends Error {
+  override readonly name = 'LivenessViolation'
+}
+
 /** A ScheduleFailure carries the seed and the cluster's trace tail in its message. */
 export class ScheduleFailure extends Error {
   override readonly name = 'ScheduleFailure'
 }
 
 const ADDED_NODES_MAX = 2
-const STEPS_MIN = 200
-const STEPS_MAX = 800
+const STEPS_MIN = 500
+const STABILIZE_ROUNDS_MAX = 100_000
+const STEPS_MAX = 2500
 
 interface Run {
   readonly c: Cluster
   readonly rng: Rng
   readonly seed: number
   readonly membership: boolean
+  /** lockstep: only whole-cluster ticks, so every clock runs at the same rate (lease reads). */
+  readonly lockstep: boolean
   readonly stats: ScheduleStats
   readonly removed: Set<NodeId>
   /** Nodes 1..baseNodes were created with the cluster; later ids were added. */
   readonly baseNodes: number
   /** The swarm factor of each action in ACTIONS. */
   readonly mix: readonly number[]
+  readonly electionTicks: number
+  readonly keepRemovedNodes: boolean
   nextValue: number
   nextNewId: number
 }
 
-/** scheduleRaftOptions picks a configuration for the schedule from its rng. */
-function scheduleRaftOptions(rng: Rng, membership: boolean): Partial<Omit<RaftOptions, 'rng'>> {
+/**
+ * scheduleRaftOptions picks a configuration for the schedule from its rng. Lease reads are sound
+ * only while clocks run at the same rate (RaftOptions.readMode), so lease schedules tick every
+ * node together (`lockstep`): they test the lease as specified, not clock drift.
+ */
+function scheduleRaftOptions(
+  rng: Rng,
+  membership: boolean,
+  lease: boolean,
+): Partial<Omit<RaftOptions, 'rng'>> {
   const electionTicks = rng.pick([5, 10])
   let preVote = rng.chance(0.7)
-  const checkQuorum = rng.chance(0.7)
+  const checkQuorum = lease || rng.chance(0.7)
   // A removed node that never hears of its removal keeps campaigning; without pre-vote or
   // check-quorum it disrupts the cluster forever (dissertation §4.2.3), so liveness would fail.
   if (membership && !checkQuorum) preVote = true
@@ -81,8 +108,12 @@ function scheduleRaftOptions(rng: Rng, membership: boolean): Partial<Omit<RaftOp
     heartbeatTicks: rng.pick([1, 1, 2]),
     preVote,
     checkQuorum,
+    readMode: lease ? 'lease' : 'safe',
+    leaseDriftTicks: rng.pick([0, 1, 2]),
     inflightMsgsMax: rng.pick([1, 2, 256]),
+    inflightBytesMax: rng.pick([0, 0, 16]),
     msgBytesMax: rng.pick([1, 1, 16, 1024 * 1024]),
+    uncommittedBytesMax: rng.chance(0.2) ? 64 : 64 * 1024 * 1024,
     committedBytesMax: rng.pick([1, 8 * 1024 * 1024]),
   }
 }
@@ -91,14 +122,26 @@ function scheduleRaftOptions(rng: Rng, membership: boolean): Partial<Omit<RaftOp
 export function runSchedule(cfg: ScheduleConfig): ScheduleStats {
   const rng = seededRng(cfg.seed)
   const membership = cfg.membership ?? rng.chance(1 / 3)
-  const raft = { ...scheduleRaftOptions(rng, membership), ...cfg.raft }
+  const lease = cfg.lease ?? rng.chance(0.2)
+  // Some larger clusters start with a learner (from the shared initial snapshot).
+  const learners = cfg.nodes >= 4 && rng.chance(0.2) ? [cfg.nodes] : []
+  const raft = { ...scheduleRaftOptions(rng, membership, lease), ...cfg.raft }
   const steps = cfg.steps ?? rng.int(STEPS_MIN, STEPS_MAX)
-  const c = Cluster.create({ nodes: cfg.nodes, seed: cfg.seed, raft })
+  const traceLines = cfg.traceLines ?? 40
+  const c = Cluster.create({
+    nodes: cfg.nodes,
+    seed: cfg.seed,
+    raft,
+    learners,
+    traceLines: Math.max(1000, traceLines),
+  })
+  cfg.onCluster?.(c)
   const run: Run = {
     c,
     rng,
     seed: cfg.seed,
     membership,
+    lockstep: raft.readMode === 'lease',
     stats: {
       steps,
       delivered: 0,
@@ -118,20 +161,25 @@ export function runSchedule(cfg: ScheduleConfig): ScheduleStats {
     removed: new Set(),
     baseNodes: cfg.nodes,
     mix: swarmMix(rng),
+    electionTicks: raft.electionTicks ?? 10,
+    keepRemovedNodes: cfg.keepRemovedNodes ?? false,
     nextValue: 0,
     nextNewId: cfg.nodes + 1,
   }
   const phase = { name: 'chaos', step: 0 }
   try {
     c.trace(
-      `schedule seed=${cfg.seed} nodes=${cfg.nodes} steps=${steps} membership=${membership} raft=${JSON.stringify(raft)}`,
+      `schedule seed=${cfg.seed} nodes=${cfg.nodes} steps=${steps} membership=${membership} learners=${learners} raft=${JSON.stringify(raft)}`,
     )
     for (; phase.step < steps; phase.step++) chaosStep(run)
     phase.name = 'liveness'
     liveness(run, cfg.livenessTicksMax ?? 400)
   } catch (e) {
-    const msg = e instanceof Error ? (e.stack ?? e.message) : String(e)
-    const tail = msg.includes('--- trace') ? '' : `\n${c.traceTail(40)}`
+    // A violation's message says everything; anything else (an engine assertion) needs its stack.
+    const expected = e instanceof InvariantViolation || e instanceof LivenessViolation
+    const msg =
+      e instanceof Error ? (expected ? `${e.name}: ${e.message}` : (e.stack ?? e.message)) : String(e)
+    const tail = msg.includes('--- trace') && traceLines <= 40 ? '' : `\n${c.traceTail(traceLines)}`
     throw new ScheduleFailure(
       `schedule seed=${cfg.seed} (${cfg.nodes} nodes) failed in the ${phase.name} phase at step ${phase.step}:\n${msg}${tail}`,
       { cause: e },
@@ -159,18 +207,23 @@ const ACTIONS: readonly Action[] = [
   { run: deliverAll, weight: (_, n) => (n > 0 ? 3 : 0), swarm: true },
   { run: dropOne, weight: (_, n) => (n > 0 ? 4 : 0), swarm: true },
   { run: duplicateOne, weight: (_, n) => (n > 0 ? 2 : 0), swarm: true },
-  { run: tickOne, weight: () => 14, swarm: true },
+  { run: tickOne, weight: (r) => (r.lockstep ? 0 : 14), swarm: true },
   { run: tickAll, weight: () => 8, swarm: false },
   { run: propose, weight: () => 12, swarm: true },
   { run: read, weight: () => 4, swarm: true },
-  { run: partition, weight: () => 1.5, swarm: true },
-  { run: isolate, weight: () => 1, swarm: true },
+  { run: partition, weight: () => 1, swarm: true },
+  { run: isolate, weight: () => 0.7, swarm: true },
   { run: heal, weight: () => 2.5, swarm: false },
-  { run: crash, weight: (r) => (r.c.liveIds().length > 1 ? 1.5 : 0), swarm: true },
+  { run: crash, weight: (r) => (r.c.liveIds().length > 1 ? 0.8 : 0), swarm: true },
+  { run: crashLeader, weight: () => 0.5, swarm: true },
+  { run: isolateLeader, weight: () => 0.5, swarm: true },
+  { run: timeoutOne, weight: (r) => (r.lockstep ? 0 : 1), swarm: true },
   { run: restart, weight: (r) => 2 + 2 * (r.c.ids.length - r.c.liveIds().length), swarm: false },
   { run: compact, weight: () => 3, swarm: true },
   { run: transfer, weight: () => 0.7, swarm: true },
-  { run: campaign, weight: () => 0.7, swarm: true },
+  // A forced campaign (etcd's MsgHup) breaks the campaigner's own lease promise, as a clock that
+  // jumps ahead would; lease schedules leave it out, as they leave out unequal ticking.
+  { run: campaign, weight: (r) => (r.lockstep ? 0 : 0.7), swarm: true },
   { run: changeMembers, weight: (r) => (r.membership ? 2.5 : 0), swarm: false },
 ]
 
@@ -282,6 +335,27 @@ function crash(r: Run): void {
   r.stats.crashes++
 }
 
+/** crashLeader crashes the leader: the fault that leaves partly replicated entries behind. */
+function crashLeader(r: Run): void {
+  const l = r.c.leader()
+  if (l === undefined) return
+  r.c.crash(l)
+  r.stats.crashes++
+}
+
+function isolateLeader(r: Run): void {
+  const l = r.c.leader()
+  if (l === undefined) return
+  r.c.isolate(l)
+  r.stats.partitions++
+}
+
+/** timeoutOne ticks one node through a whole election timeout, so it campaigns on its own. */
+function timeoutOne(r: Run): void {
+  const id = randomLive(r)
+  if (id !== undefined) r.c.tick(id, 2 * r.electionTicks)
+}
+
 function restart(r: Run): void {
   const down = r.c.ids.filter((id) => !r.c.isLive(id))
   if (down.length > 0) r.c.restart(r.rng.pick(down))
@@ -311,15 +385,36 @@ function campaign(r: Run): void {
 }
 
 /**
- * changeMembers proposes one change on the leader: add a brand-new node as a learner, promote a
- * learner, or remove a voter (never below two voters). Refused proposals are ignored.
+ * changeMembers proposes a change on the leader: add a brand-new node as a learner, promote a
+ * learner, demote or remove a voter (never below two voters), now and then two at once (which
+ * takes a joint configuration), or leave a joint configuration. Refused proposals are ignored.
  */
 function changeMembers(r: Run): void {
   const { c, rng } = r
   const l = c.leader()
   if (l === undefined) return
   const m = c.status(l).membership
-  if (m.votersOutgoing.length > 0) return
+  if (m.votersOutgoing.length > 0) {
+    c.changeMembers(l, { changes: [] })
+    return
+  }
+  const options = memberChangeOptions(r, m)
+  if (options.length === 0) return
+  const changes = [...rng.pick(options)().changes]
+  if (options.length > 1 && rng.chance(0.15)) {
+    const second = rng.pick(options)().changes[0]
+    if (second && !changes.some((x) => x.node === second.node)) changes.push(second)
+  }
+  const transition = rng.pick([undefined, undefined, 'joint', 'joint-explicit'] as const)
+  const res = c.changeMembers(l, transition ? { changes, transition } : { changes })
+  if (res.ok) {
+    r.stats.configChanges++
+    for (const ch of changes) if (ch.op === 'remove') r.removed.add(ch.node)
+  }
+}
+
+function memberChangeOptions(r: Run, m: Membership): (() => MemberChange)[] {
+  const { c, rng } = r
   const members = membersOf(m)
   const options: (() => MemberChange)[] = []
   // A node that was started but whose addition was lost (refused, or lost with its leader): again.
@@ -332,22 +427,14 @@ function changeMembers(r: Run): void {
       return { changes: [{ op: 'addLearner', node: id as NodeId }] }
     })
   }
-  if (m.learners.length > 0)
+  if (m.learners.length > 0) {
     options.push(() => ({ changes: [{ op: 'addVoter', node: rng.pick(m.learners) }] }))
+  }
   if (m.voters.length > 2) {
-    options.push(() => {
-      const v = rng.pick(m.voters)
-      return { changes: [{ op: 'remove', node: v }] }
-    })
+    options.push(() => ({ changes: [{ op: 'remove', node: rng.pick(m.voters) }] }))
+    options.push(() => ({ changes: [{ op: 'addLearner', node: rng.pick(m.voters) }] }))
   }
-  if (options.length === 0) return
-  const change = rng.pick(options)()
-  const withTransition: MemberChange = rng.chance(0.3) ? { ...change, transition: 'joint' } : change
-  const res = c.changeMembers(l, withTransition)
-  if (res.ok) {
-    r.stats.configChanges++
-    for (const ch of change.changes) if (ch.op === 'remove') r.removed.add(ch.node)
-  }
+  return options
 }
 
 // ---- the liveness phase -----------------------------------------------------------------------
@@ -355,24 +442,33 @@ function changeMembers(r: Run): void {
 /**
  * liveness heals the network and restarts every node from its disk, then requires, within
  * `ticksMax` ticks: a stable leader, a fresh proposal committed, and every live member's state
- * machine holding the same values. A node that applied its own removal shuts down (as etcd's
- * server does), so it is not restarted nor waited for.
+ * machine holding the same values.
+ *
+ * Nodes the committed configuration no longer names are shut down, as etcd's server shuts down a
+ * removed member: one that never heard of its removal still thinks it votes, and without
+ * pre-vote it bumps the members' terms whenever they have no leader (dissertation §4.2.3).
  */
 function liveness(r: Run, ticksMax: number): void {
   const { c } = r
   c.heal()
   c.trace('--- liveness phase ---')
-  const decommissioned = new Set<NodeId>()
   for (const id of c.ids) c.restart(id)
   const value = `final${r.seed}`
   let proposedIn = -1
+  let leftIn = -1
   for (let t = 0; ; t++) {
-    c.stabilize()
-    decommission(r, decommissioned)
+    // Catching up a long log one entry per round trip (msgBytesMax=1) takes many rounds.
+    c.stabilize(STABILIZE_ROUNDS_MAX)
+    if (!r.keepRemovedNodes) shutDownRemoved(c)
     const l = c.stableLeader()
     if (l !== undefined) {
-      const term = c.status(l).term
+      const { term, membership } = c.status(l)
       if (!c.applied(l).includes(value) && proposedIn !== term && c.propose(l, value).ok) proposedIn = term
+      // A joint configuration entered with 'joint-explicit' waits for the application to leave it.
+      if (membership.votersOutgoing.length > 0 && leftIn !== term) {
+        c.changeMembers(l, { changes: [] })
+        leftIn = term
+      }
       if (c.applied(l).includes(value) && converged(c, l)) {
         r.stats.livenessTicks = t
         return
@@ -383,10 +479,10 @@ function liveness(r: Run, ticksMax: number): void {
         .liveIds()
         .map((id) => {
           const s = c.status(id)
-          return `n${id} ${s.role} t${s.term} leader=${s.leader} commit=${s.commit} applied=${s.applied} last=${s.lastIndex} voters=${s.membership.voters.join(',')} learners=${s.membership.learners.join(',')}`
+          return `n${id} ${s.role} t${s.term} leader=${s.leader} commit=${s.commit} applied=${s.applied} last=${s.lastIndex} ${describeMembership(s.membership)}`
         })
         .join('\n')
-      throw new Error(
+      throw new LivenessViolation(
         `Liveness violated: after healing and ${ticksMax} ticks there is ${l === undefined ? 'no stable leader' : `leader n${l} but no convergence`}\n${state}`,
       )
     }
@@ -394,17 +490,22 @@ function liveness(r: Run, ticksMax: number): void {
   }
 }
 
-function decommission(r: Run, done: Set<NodeId>): void {
-  const { c } = r
-  const l = c.stableLeader()
-  const leaderMembers = l === undefined ? undefined : membersOf(c.status(l).membership)
+/**
+ * shutDownRemoved crashes the live nodes that the newest applied configuration (that of the node
+ * that applied the most; all apply the same sequence) does not name.
+ */
+function shutDownRemoved(c: Cluster): void {
+  let newest: { applied: number; members: NodeId[] } | undefined
   for (const id of c.liveIds()) {
-    const own = c.status(id).membership
-    const removedSelf = own.voters.length > 0 && !membersOf(own).includes(id)
-    const removedByLeader = r.removed.has(id) && leaderMembers !== undefined && !leaderMembers.includes(id)
-    if (removedSelf || removedByLeader) {
+    const st = c.status(id)
+    if (!newest || st.applied > newest.applied)
+      newest = { applied: st.applied, members: membersOf(st.membership) }
+  }
+  if (!newest || newest.members.length === 0) return
+  for (const id of c.liveIds()) {
+    if (!newest.members.includes(id)) {
+      c.trace(`shut down n${id}: removed from the configuration`)
       c.crash(id)
-      done.add(id)
     }
   }
 }
