@@ -33,8 +33,8 @@ import type { World } from './world.js'
  *          [auto-leave=true|false]             fields left out must be empty (auto-leave: false)
  *   expect progress <leader> of <id> [state=probe|replicate|snapshot] [match=<n>] [next=<n>]
  *          [inflight=<n>] [paused=true|false]
- *   expect pending [<filter>] = <n>            messages in flight now
- *   expect delivered [<filter>] = <n>          messages the last deliver/stabilize/run delivered
+ *   expect pending [<filter>] =|>=|<= <n>      messages in flight now
+ *   expect delivered [<filter>] =|>=|<= <n>    messages the last deliver/stabilize/run delivered
  *   expect propose-ok [index=<n>] [term=<n>]   the last propose/propose-batch/change was accepted
  *   expect propose-error <code> [hint=<id>|none]
  *   expect read <id> index=<n>                 the node's last read was granted at index n
@@ -289,12 +289,15 @@ export const EXPECTATIONS: Record<string, Expectation> = {
 
 function messageCount(a: Args, what: string, source: (w: World) => readonly RaftMessage[]) {
   const ws = a.rest()
-  if (ws.length < 2 || ws[ws.length - 2] !== '=') a.fail(`expect ${what} [<filter>] = <count>`)
+  const op = ws[ws.length - 2]
+  if (ws.length < 2 || (op !== '=' && op !== '>=' && op !== '<=')) {
+    a.fail(`expect ${what} [<filter>] =|>=|<= <count>`)
+  }
   const want = parseNat(ws[ws.length - 1] as string, 'count', a)
   const f = parseFilter(ws.slice(0, -2), a)
   return (w: World) => {
     const got = source(w).filter(f).length
-    if (got !== want) w.fail(`expect ${what} = ${want}: ${got} message(s) match`)
+    if (!holds(op, got, want)) w.fail(`expect ${what} ${op} ${want}: ${got} message(s) match`)
   }
 }
 
