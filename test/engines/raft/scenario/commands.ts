@@ -15,6 +15,7 @@ import type { World } from './world.js'
  * The commands of the script format: the Cluster's verbs, one per line.
  *
  *   cluster <n> [seed=<s>] [learners=<ids>] [<RaftOptions field>=<value>…] [bug=<testing bug>,…]
+ *                                 options default to the engine's (preVote and checkQuorum on)
  *   campaign <id>                 the node starts an election now (pre-vote first if enabled)
  *   elect <id>                    campaign + stabilize; fails unless <id> is leader
  *   tick <ids|all> [<n>]          n ticks (default 1) on those nodes; no message is delivered
@@ -22,7 +23,8 @@ import type { World } from './world.js'
  *   tick-until-leader             tick and stabilize until a leader every reachable member follows
  *   process                       handle every pending Ready without delivering anything
  *   stabilize [<filter>]          deliver (matching) messages until none is in flight
- *   deliver [<filter>]            deliver the (matching) messages queued now, oldest first
+ *   deliver [<filter>]            deliver the (matching) messages queued now, oldest first;
+ *                                 fails if none matches (the story is not what the script says)
  *   duplicate [<filter>]          deliver a copy of each (matching) queued message, keep the original
  *   drop [<filter>]               throw the (matching) queued messages away
  *   isolate <id> | partition <ids> | <ids> [| …] | heal

@@ -39,7 +39,8 @@ import type { World } from './world.js'
  *   expect propose-error <code> [hint=<id>|none]
  *   expect read <id> index=<n>                 the node's last read was granted at index n
  *   expect read-pending <id> | expect read-dropped <id>
- *   expect violation <text>                    the next line must trip a safety invariant
+ *   expect violation <text>                    the next line, the last, must trip a safety invariant
+ *                                              whose message contains <text>
  */
 export type Expectation = (a: Args) => (w: World) => void
 

@@ -48,7 +48,29 @@ export function compileScenario(s: Scenario): Step[] {
   if (!first || words(first.at.text)[0] !== 'cluster') {
     throw new ScriptError(first?.at ?? s.at, 'a scenario starts with `cluster <n> [options]`')
   }
+  steps.forEach((step, k) => {
+    const ws = words(step.at.text)
+    // A cluster that broke an invariant is left mid-step: nothing sensible can follow.
+    if (ws[0] === 'expect' && ws[1] === 'violation' && k !== steps.length - 2) {
+      throw new ScriptError(step.at, '`expect violation` must be followed by exactly one line, the last')
+    }
+  })
   return steps
+}
+
+/**
+ * ScenarioFailure is a failed scenario. `kind` says why: an expectation did not hold, a safety
+ * invariant was violated, or something else went wrong (a harness or engine crash, a bad script).
+ */
+export class ScenarioFailure extends Error {
+  override readonly name = 'ScenarioFailure'
+
+  constructor(
+    message: string,
+    readonly kind: 'expectation' | 'violation' | 'error',
+  ) {
+    super(message)
+  }
 }
 
 /**
@@ -95,16 +117,22 @@ export function runScenario(s: Scenario): void {
   }
 }
 
-function failure(w: World, at: Line, e: unknown): Error {
+function failure(w: World, at: Line, e: unknown): ScenarioFailure {
   const head =
     e instanceof ScriptError
       ? e.message
       : `${where(at)}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n    | ${at.text.trim()}`
   // Harness errors carry their own trace tail; do not print it twice.
   const tail = w.hasCluster && !head.includes('--- trace') ? `\n${w.cluster.traceTail(TRACE_TAIL_LINES)}` : ''
-  const err = new Error(`${head}${tail}`)
+  const kind =
+    e instanceof ScriptError && words(at.text)[0] === 'expect'
+      ? 'expectation'
+      : e instanceof Error && e.name === 'InvariantViolation'
+        ? 'violation'
+        : 'error'
+  const err = new ScenarioFailure(`${head}${tail}`, kind)
   // A script failure is about the script's line, not the runner's frames; a crash keeps its stack.
-  err.stack = `Error: ${err.message}`
+  err.stack = `${err.name}: ${err.message}`
   if (e instanceof Error && !(e instanceof ScriptError)) err.stack += `\ncaused by: ${e.stack}`
   return err
 }
