@@ -48,9 +48,10 @@ export function handleSnapshot(
   const meta = m.snapshot.meta
   if (meta.index <= log.committed) return { resp: appendResponse(m, term, log.committed), restored: false }
   if (log.matchTerm(meta.index, meta.term)) {
-    // We hold the snapshot's last entry, so everything up to it matches: just commit.
+    // We hold the snapshot's last entry, so everything up to it matches: just commit. Only up to
+    // it: entries after it may still conflict with the leader's, so we must not claim them.
     log.commitTo(meta.index)
-    return { resp: appendResponse(m, term, log.lastIndex()), restored: false }
+    return { resp: appendResponse(m, term, meta.index), restored: false }
   }
   log.restore(m.snapshot)
   return { resp: appendResponse(m, term, log.lastIndex()), restored: true }

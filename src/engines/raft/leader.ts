@@ -150,9 +150,12 @@ export class Leader {
     }
   }
 
-  /** sendAppend sends `to` one MsgApp (an empty one carries the commit index), then more while allowed. */
-  private sendAppend(to: NodeId): void {
-    if (!this.maybeSendAppend(to, true)) return
+  /**
+   * sendAppend sends `to` what it lacks, as many MsgApps as flow control allows; with
+   * sendIfEmpty it sends one even when there is nothing new, to carry the commit index.
+   */
+  private sendAppend(to: NodeId, sendIfEmpty = true): void {
+    if (!this.maybeSendAppend(to, sendIfEmpty)) return
     while (this.maybeSendAppend(to, false)) {
       // Pipelining: keep sending while the follower is in replicate state and has room.
     }
@@ -212,7 +215,7 @@ export class Leader {
     // A probe answered at exactly our match still proves where the logs agree.
     const probeConfirmed = pr.state === 'probe' && pr.match === m.index
     if (!pr.maybeUpdate(m.index) && !probeConfirmed) {
-      if (wasPaused && !pr.isPaused()) this.sendAppend(m.from)
+      if (wasPaused && !pr.isPaused()) this.sendAppend(m.from, false)
       return
     }
     switch (pr.state) {
@@ -226,8 +229,9 @@ export class Leader {
         pr.inflights.freeLE(m.index)
         break
     }
+    // A follower that was paused missed the last commit broadcast: tell it even with no entries.
     if (this.maybeCommit()) this.bcastAppend()
-    else this.sendAppend(m.from)
+    else this.sendAppend(m.from, wasPaused)
     if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from)
   }
 

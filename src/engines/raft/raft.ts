@@ -65,8 +65,11 @@ export class RaftEngine implements Engine<RaftMessage> {
   /** Ticks since we last heard from a leader or granted a vote (followers and candidates). */
   private electionElapsed = 0
   private randomizedElectionTicks = 0
-  /** startupQuiet: in lease mode, refuse votes for one election timeout after a restart. */
-  private startupQuiet: boolean
+  /**
+   * leaderContactElapsed: ticks since we last heard from a leader (or led). Unlike electionElapsed
+   * it survives role changes, so that campaigning ourselves never makes us forget a live leader.
+   */
+  private leaderContactElapsed: number
   /** Reads this follower forwarded to the leader and is waiting for. */
   private readonly forwardedReads = new Set<ReadId>()
 
@@ -106,7 +109,9 @@ export class RaftEngine implements Engine<RaftMessage> {
       for (let i = snapIndex + 1; i <= this.log.applied; i++)
         this.maybeApplyConfig(this.log.entry(i as Index))
     }
-    this.startupQuiet = opts.readMode === 'lease'
+    // After a restart we cannot know whom we heard from just before; in lease mode, assume a
+    // leader, so that our vote cannot help depose one whose lease still runs.
+    this.leaderContactElapsed = opts.readMode === 'lease' ? 0 : opts.electionTicks
     this.becomeFollower(this.term, NO_NODE)
   }
 
@@ -123,8 +128,12 @@ export class RaftEngine implements Engine<RaftMessage> {
     this.electionElapsed = 0
     this.randomizedElectionTicks = this.rng.int(this.opts.electionTicks, 2 * this.opts.electionTicks - 1)
     this.tracker.resetVotes()
-    this.leader?.stepDown()
-    this.leader = undefined
+    if (this.leader) {
+      // A leader that steps down no longer relies on a lease, so it may vote at once.
+      this.leader.stepDown()
+      this.leader = undefined
+      this.leaderContactElapsed = this.opts.electionTicks
+    }
     this.dropForwardedReads()
   }
 
@@ -184,8 +193,8 @@ export class RaftEngine implements Engine<RaftMessage> {
       if (this.leader.tick() === 'step-down') this.becomeFollower(this.term, NO_NODE)
       return
     }
+    this.leaderContactElapsed++
     this.electionElapsed++
-    if (this.electionElapsed >= this.opts.electionTicks) this.startupQuiet = false
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTicks) {
       this.electionElapsed = 0
       this.hup(false)
@@ -241,11 +250,26 @@ export class RaftEngine implements Engine<RaftMessage> {
     }
   }
 
-  /** inLease: we heard from a live leader recently, so a vote now would depose it needlessly. */
+  /**
+   * inLease: we heard from a live leader within the minimum election timeout, so we disregard
+   * vote requests (dissertation §4.2.3); this is also what a pre-vote asks (§9.6), and what lets
+   * a leader trust its lease (§6.4.1).
+   */
   private inLease(): boolean {
-    if (!this.opts.checkQuorum) return false
-    if (this.startupQuiet) return true
-    return this.lead !== NO_NODE && this.electionElapsed < this.opts.electionTicks
+    return this.leader !== undefined || this.leaderContactElapsed < this.opts.electionTicks
+  }
+
+  /**
+   * disregardsVote: while we hear from a live leader we neither answer a vote request nor adopt
+   * its term. A pre-vote always asks exactly this (§9.6). For real votes it is the dissertation's
+   * §4.2.3 rule, in force with check-quorum as in etcd: check-quorum is what makes a leader we
+   * hear from a leader a quorum still follows. A transfer's campaign is exempt: the leader asked
+   * for it (§3.10).
+   */
+  private disregardsVote(m: RaftMessage): boolean {
+    if (m.type !== 'MsgVote' && m.type !== 'MsgPreVote') return false
+    if (m.transfer || !this.inLease()) return false
+    return m.type === 'MsgPreVote' || this.opts.checkQuorum
   }
 
   private handleVoteRequest(m: MsgVote): void {
@@ -288,9 +312,11 @@ export class RaftEngine implements Engine<RaftMessage> {
   step(m: RaftMessage): void {
     if (m.to !== this.id || m.from === this.id || !wellFormed(m)) return
     if (m.term > this.term) {
-      if (m.type === 'MsgVote' || m.type === 'MsgPreVote') {
-        // A transfer's campaign may break the lease: the old leader asked for it (§3.10).
-        if (!m.transfer && this.inLease()) return
+      if (this.disregardsVote(m)) {
+        // Refusing a pre-vote out loud changes no term and lets the asker give up at once.
+        if (m.type === 'MsgPreVote')
+          this.send({ type: 'MsgPreVoteResp', from: this.id, to: m.from, term: this.term, reject: true })
+        return
       }
       if (m.type === 'MsgPreVote') {
         // Answer without changing term: a pre-vote is only a question.
@@ -328,8 +354,10 @@ export class RaftEngine implements Engine<RaftMessage> {
 
   /** stepStale answers a message from an older term, where an answer helps the sender. */
   private stepStale(m: RaftMessage): void {
-    if ((this.opts.checkQuorum || this.opts.preVote) && (m.type === 'MsgApp' || m.type === 'MsgHeartbeat')) {
-      // A deposed leader cut off by pre-vote would never hear our term otherwise: tell it.
+    if (m.type === 'MsgApp' || m.type === 'MsgHeartbeat') {
+      // Replies carry our term so a deposed leader steps down (§5.1). Since leaders and their
+      // followers disregard our vote requests (inLease), this is also how a node whose term ran
+      // ahead gets the group to an election it can take part in.
       this.send(appendResponse(m, this.term, ZERO_INDEX))
     } else if (m.type === 'MsgPreVote') {
       this.send({ type: 'MsgPreVoteResp', from: this.id, to: m.from, term: this.term, reject: true })
@@ -382,6 +410,7 @@ export class RaftEngine implements Engine<RaftMessage> {
 
   private heardFromLeader(from: NodeId): void {
     this.electionElapsed = 0
+    this.leaderContactElapsed = 0
     this.lead = from
   }
 
