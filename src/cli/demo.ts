@@ -65,11 +65,7 @@ class DemoCluster {
   private readonly reads = new Map<number, Index>()
   ticks = 0
 
-  constructor(
-    count: number,
-    seed: number,
-    private readonly say: Say,
-  ) {
+  constructor(count: number, seed: number) {
     const ids = Array.from({ length: count }, (_, k) => nodeId(k + 1))
     this.nodes = ids.map((id) => new DemoNode(id, ids, seed))
   }
@@ -144,9 +140,9 @@ class DemoCluster {
 
 /** runDemo plays the story and returns an exit code. */
 export function runDemo(seed = 7, say: Say = (l) => console.log(l)): number {
-  const c = new DemoCluster(3, seed, say)
+  const c = new DemoCluster(3, seed)
   const name = (n: { id: NodeId }) => `n${n.id}`
-  say('Synod demo: a 3-node Raft group in one process (virtual time, 1 tick = 100 ms, seed ' + `${seed})`)
+  say(`Synod demo: a 3-node Raft group in one process (virtual time, 1 tick = 100 ms, seed ${seed})`)
   say('')
   c.drain()
   say(`[${c.time()}] n1, n2, n3 start as followers with pre-vote and check-quorum on`)

@@ -56,7 +56,8 @@ export class BinaryWriter {
 
   /** uvarint writes a non-negative safe integer in LEB128. */
   uvarint(v: number): this {
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`uvarint: ${v} is not a non-negative safe integer`)
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`uvarint: ${v} is not a non-negative safe integer`)
     this.reserve(8)
     while (v >= 0x80) {
       this.buf[this.pos++] = (v % 0x80) | 0x80
@@ -111,7 +112,9 @@ export class BinaryReader {
 
   private need(n: number, what: string): void {
     if (this.pos + n > this.buf.length) {
-      throw new CodecError(`truncated input: ${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining} left`)
+      throw new CodecError(
+        `truncated input: ${what} needs ${n} bytes at offset ${this.pos}, ${this.remaining} left`,
+      )
     }
   }
 

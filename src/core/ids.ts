@@ -17,7 +17,8 @@ export type ReadId = Brand<number, 'ReadId'>
 export const NO_NODE = 0 as NodeId
 
 function checkedInteger(n: number, min: number, what: string): number {
-  if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`${what} must be an integer >= ${min}, got ${n}`)
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new RangeError(`${what} must be an integer >= ${min}, got ${n}`)
   return n
 }
 

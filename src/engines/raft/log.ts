@@ -77,6 +77,12 @@ export class RaftLog {
     return this.entries[i - this.compactedIndex - 1]
   }
 
+  /** hasConfigEntry: some entry in [lo, hi] that we hold is a config entry. */
+  hasConfigEntry(lo: Index, hi: Index): boolean {
+    for (let i = lo; i <= hi; i++) if (this.entry(i as Index)?.type === 'config') return true
+    return false
+  }
+
   matchTerm(i: Index, t: Term): boolean {
     return this.term(i) === t
   }

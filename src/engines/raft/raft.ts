@@ -210,17 +210,11 @@ export class RaftEngine implements Engine<RaftMessage> {
   }
 
   private hup(transfer: boolean): void {
-    if (this.role === 'leader' || !this.promotable() || this.hasUnappliedConfig()) return
+    // With a committed config entry not yet applied, our idea of the voters may be stale.
+    const configPending = this.log.hasConfigEntry((this.log.applied + 1) as Index, this.log.committed)
+    if (this.role === 'leader' || !this.promotable() || configPending) return
     if (this.opts.preVote && !transfer) this.startCampaign('pre', false)
     else this.startCampaign('vote', transfer)
-  }
-
-  /** hasUnappliedConfig: a committed config entry is not applied yet, so our config may be stale. */
-  private hasUnappliedConfig(): boolean {
-    for (let i = this.log.applied + 1; i <= this.log.committed; i++) {
-      if (this.log.entry(i as Index)?.type === 'config') return true
-    }
-    return false
   }
 
   private startCampaign(kind: 'pre' | 'vote', transfer: boolean): void {
@@ -234,19 +228,12 @@ export class RaftEngine implements Engine<RaftMessage> {
       else this.becomeLeader()
       return
     }
+    const type = kind === 'pre' ? 'MsgPreVote' : 'MsgVote'
+    const [lastIndex, lastTerm] = [this.log.lastIndex(), this.log.lastTerm()]
     const m = this.tracker.membership
-    const voters = new Set([...m.voters, ...m.votersOutgoing])
-    for (const to of voters) {
-      if (to === this.id) continue
-      this.send({
-        type: kind === 'pre' ? 'MsgPreVote' : 'MsgVote',
-        from: this.id,
-        to,
-        term: voteTerm,
-        lastIndex: this.log.lastIndex(),
-        lastTerm: this.log.lastTerm(),
-        transfer,
-      })
+    for (const to of new Set([...m.voters, ...m.votersOutgoing])) {
+      if (to !== this.id)
+        this.send({ type, from: this.id, to, term: voteTerm, lastIndex, lastTerm, transfer })
     }
   }
 
@@ -595,19 +582,12 @@ export class RaftEngine implements Engine<RaftMessage> {
   inspect(): RaftInspection {
     const c = this.log.compacted()
     return {
-      id: this.id,
-      role: this.role,
-      term: this.term,
+      ...this.status(),
       vote: this.vote,
-      leader: this.lead,
-      commit: this.log.committed,
-      applied: this.log.applied,
       stableIndex: this.log.stable,
       compactedIndex: c.index,
       compactedTerm: c.term,
-      lastIndex: this.log.lastIndex(),
       entries: this.log.all(),
-      membership: this.tracker.membership,
       leadTransferee: this.leader?.leadTransferee ?? NO_NODE,
     }
   }

@@ -1,7 +1,7 @@
 import { assert } from '../../core/assert.js'
 import type { Index, NodeId, Term } from '../../core/ids.js'
 import { encodeMemberChange } from '../codec.js'
-import type { Entry, HardState, Membership, Role, Snapshot } from '../engine.js'
+import type { Entry, HardState, Snapshot, Status } from '../engine.js'
 
 /**
  * RaftStart is what a node's disk held when it (re)started. A brand-new member of a new cluster
@@ -25,23 +25,15 @@ export interface RaftStart {
  * RaftInspection exposes the engine's state to tests, checkers and status pages. It is a copy
  * taken when asked: reading it never changes the engine.
  */
-export interface RaftInspection {
-  readonly id: NodeId
-  readonly role: Role
-  readonly term: Term
+export interface RaftInspection extends Status {
   readonly vote: NodeId
-  readonly leader: NodeId
-  readonly commit: Index
-  readonly applied: Index
   /** stableIndex: entries up to here are on disk (per the host's advance calls). */
   readonly stableIndex: Index
   /** The last entry compacted away (index, term), or (0, 0). */
   readonly compactedIndex: Index
   readonly compactedTerm: Term
-  readonly lastIndex: Index
   /** Every entry still held, from compactedIndex + 1 to lastIndex. */
   readonly entries: readonly Entry[]
-  readonly membership: Membership
   readonly leadTransferee: NodeId
 }
 
