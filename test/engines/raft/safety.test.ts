@@ -15,6 +15,7 @@ import { runSchedule, type ScheduleStats } from './harness/schedule.js'
  *   SYNOD_SAFETY_SCHEDULES=n  run n three-node schedules and n/2 five-node ones (default 2000).
  *   SYNOD_SAFETY_SEED=s       replay the one schedule with seed s (its node count is s / 1e6).
  *   SYNOD_SAFETY_FIRST=k      start at schedule k instead of 1, to explore other seeds.
+ *   SYNOD_SAFETY_TRACE=n      with SYNOD_SAFETY_SEED: print the last n trace lines (default 200).
  *
  * A schedule's seed is nodes * 1_000_000 + k, so the seed alone says how to replay it.
  */
@@ -86,7 +87,11 @@ if (replaySeed !== undefined) {
   describe('raft safety: replay', () => {
     it(`schedule seed=${replaySeed}`, () => {
       try {
-        runSchedule({ seed: replaySeed, nodes: nodesOf(replaySeed) })
+        runSchedule({
+          seed: replaySeed,
+          nodes: nodesOf(replaySeed),
+          traceLines: envInt('SYNOD_SAFETY_TRACE') ?? 200,
+        })
       } catch (e) {
         assert.fail(
           `${e instanceof Error ? e.message : String(e)}\n\nReplay it with: ${replayCommand(replaySeed)}`,

@@ -73,6 +73,8 @@ const READY_LOOPS_MAX = 10_000
  */
 export class Cluster {
   private readonly hosts = new Map<NodeId, Host>()
+  /** sortedIds: the keys of `hosts`, ascending (kept, since schedules ask for them every step). */
+  private sortedIds: NodeId[] = []
   private readonly net = new SimNetwork()
   private readonly log: Trace
   private readonly checker: SafetyChecker
@@ -130,12 +132,14 @@ export class Cluster {
 
   /** ids lists every node ever created (including added ones and crashed ones), ascending. */
   get ids(): NodeId[] {
-    return [...this.hosts.keys()].sort((a, b) => a - b)
+    return this.sortedIds.slice()
   }
 
-  /** liveIds lists the nodes that are running. */
+  /** liveIds lists the nodes that are running, ascending. */
   liveIds(): NodeId[] {
-    return this.ids.filter((id) => this.host(id).engine !== undefined)
+    const out: NodeId[] = []
+    for (const id of this.sortedIds) if ((this.hosts.get(id) as Host).engine) out.push(id)
+    return out
   }
 
   isLive(id: number): boolean {
@@ -516,6 +520,7 @@ export class Cluster {
       nextReadId: 1,
     }
     this.hosts.set(id, h)
+    this.sortedIds = [...this.hosts.keys()].sort((a, b) => a - b)
     return h
   }
 
@@ -603,6 +608,7 @@ export class Cluster {
           'Ready contract (messages)',
           `n${h.id} sends a message from n${m.from}: ${describeMessage(m)}`,
         )
+      this.checker.onSend(h.disk, m, (id) => this.leaderLogOf(id, m.term))
       if (!this.net.send(m)) this.trace(() => `lost (partition) ${describeMessage(m)}`)
     }
     // 3. apply: the snapshot, then the committed entries in order.
@@ -633,6 +639,13 @@ export class Cluster {
     }
     for (const rid of rd.readsDropped) h.readsDropped.push(rid)
     // 5. advance(rd) follows in drain, with this very object.
+  }
+
+  /** leaderLogOf is the disk of node `id` if it is live and leads `term` now, else undefined. */
+  private leaderLogOf(id: NodeId, t: number): SimDisk | undefined {
+    const h = this.hosts.get(id)
+    const st = h?.engine?.status()
+    return h && st?.role === 'leader' && st.term === t ? h.disk : undefined
   }
 
   /** observe checks a node's state after its Readys were handled; cheap when nothing changed. */

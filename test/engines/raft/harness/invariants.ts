@@ -1,5 +1,6 @@
 import { type Index, NO_NODE, type NodeId, type ReadId, type Term } from '../../../../src/core/ids.js'
 import type { Entry, ReadState, Snapshot, Status } from '../../../../src/engines/engine.js'
+import type { RaftMessage } from '../../../../src/engines/raft/messages.js'
 import type { RaftInspection } from '../../../../src/engines/raft/start.js'
 import type { SimDisk } from './disk.js'
 import { commandValue, decodeValues } from './state-machine.js'
@@ -217,6 +218,74 @@ export class SafetyChecker {
       this.fail(
         'State Machine Safety (Raft §5.4.3, snapshots)',
         `n${id} ${how} snapshot ${i}@${s.meta.term} whose state differs from the committed entries: ${JSON.stringify(got).slice(0, 200)} vs ${JSON.stringify(expected).slice(0, 200)}`,
+      )
+    }
+  }
+
+  /**
+   * onSend checks a message as its sender's host sends it (after persisting the Ready it came in).
+   * `leaderLog(id)` is the disk of node `id` if it leads the message's term now.
+   */
+  onSend(disk: SimDisk, m: RaftMessage, leaderLog: (id: NodeId) => SimDisk | undefined): void {
+    if (!this.enabled) return
+    switch (m.type) {
+      case 'MsgApp':
+      case 'MsgHeartbeat':
+      case 'MsgSnap':
+      case 'MsgTimeoutNow':
+      case 'MsgReadIndexResp': {
+        // Reference: Raft §5.2 Election Safety, seen on the wire — only the leader of a term
+        // speaks as leader in it.
+        const other = this.leaderOfTerm.get(m.term)
+        if (other === undefined) this.leaderOfTerm.set(m.term, m.from)
+        else if (other !== m.from) {
+          this.fail(
+            'Election Safety (Raft §5.2)',
+            `n${m.from} sends ${m.type} as leader of term ${m.term}, led by n${other}`,
+          )
+        }
+        break
+      }
+      case 'MsgVoteResp': {
+        // Reference: Raft Figure 2 — a vote is on stable storage before it is granted.
+        const hs = disk.hardState
+        if (!m.reject && (hs?.term !== m.term || hs.vote !== m.to)) {
+          this.fail(
+            'Election Safety (Raft Figure 2: persist the vote before granting it)',
+            `n${m.from} grants its vote in term ${m.term} to n${m.to}, but its disk holds term ${hs?.term} vote ${hs?.vote}`,
+          )
+        }
+        break
+      }
+      case 'MsgAppResp':
+        if (!m.reject) this.checkAck(disk, m, leaderLog(m.to))
+        break
+      default:
+        break
+    }
+  }
+
+  // Reference: Raft §5.3 — AppendEntries succeeds only if the follower's log then matches the
+  // leader's through the last new entry; the leader counts the acknowledgement toward commit.
+  private checkAck(
+    disk: SimDisk,
+    m: RaftMessage & { type: 'MsgAppResp' },
+    leader: SimDisk | undefined,
+  ): void {
+    const i = m.index
+    if (i > disk.lastIndex()) {
+      this.fail(
+        'Replication (Raft §5.3)',
+        `n${m.from} acknowledges index ${i} to n${m.to}, past its own last entry ${disk.lastIndex()}`,
+      )
+    }
+    if (!leader || i <= disk.snapIndex || i <= leader.snapIndex) return
+    const ours = disk.termAt(i)
+    const theirs = leader.termAt(i)
+    if (theirs === undefined || (ours !== undefined && ours !== theirs)) {
+      this.fail(
+        'Replication (Raft §5.3)',
+        `n${m.from} acknowledges ${i}@${ours} to n${m.to}, leader of term ${m.term}, whose log holds ${theirs === undefined ? `nothing there (last ${leader.lastIndex()})` : `${i}@${theirs}`}`,
       )
     }
   }
