@@ -128,7 +128,8 @@ export class SafetyChecker {
         `n${id} and n${p.node} hold different entries at ${e.index}@${e.term}`,
       )
     }
-    if (p.prevTerm !== prevTerm && prevTerm !== -1) {
+    // -1: the previous entry is unknown (compacted away, with entries retained after it).
+    if (p.prevTerm !== prevTerm && prevTerm !== -1 && p.prevTerm !== -1) {
       this.fail(
         'Log Matching (Raft §5.3)',
         `n${id} and n${p.node} agree on ${e.index}@${e.term} but not on the entry before it (terms ${prevTerm} vs ${p.prevTerm})`,
