@@ -170,3 +170,24 @@ export interface Engine<M extends PeerMessage = PeerMessage> {
   advance(ready: Ready<M>): void
   status(): Status
 }
+
+/**
+ * EngineStart is what a node's disk held when it (re)started. A brand-new member of a new cluster
+ * passes `bootstrap` (the initial voters) instead; a brand-new member joining an existing cluster
+ * passes nothing and learns everything from the leader.
+ */
+export interface EngineStart {
+  readonly id: NodeId
+  readonly hardState?: HardState
+  /** The newest durable snapshot; the engine sends it to followers that fell behind the log. */
+  readonly snapshot?: Snapshot
+  /** Durable entries after the snapshot (or from index 1), contiguous. */
+  readonly entries?: readonly Entry[]
+  /** applied is the index the host's state machine already reflects; default: the snapshot's. */
+  readonly applied?: Index
+  /** bootstrap lists the voters of a new cluster; only for a node with an empty disk. */
+  readonly bootstrap?: readonly NodeId[]
+}
+
+/** EngineFactory builds an engine from what a node's disk held; the host calls it at (re)start. */
+export type EngineFactory<M extends PeerMessage = PeerMessage> = (start: EngineStart) => Engine<M>

@@ -1,25 +1,10 @@
 import { assert } from '../../core/assert.js'
 import type { Index, NodeId, Term } from '../../core/ids.js'
 import { encodeMemberChange } from '../codec.js'
-import type { Entry, HardState, Snapshot, Status } from '../engine.js'
+import type { EngineStart, Entry, Status } from '../engine.js'
 
-/**
- * RaftStart is what a node's disk held when it (re)started. A brand-new member of a new cluster
- * passes `bootstrap` (the initial voters) instead; a brand-new member joining an existing cluster
- * passes nothing and learns everything from the leader.
- */
-export interface RaftStart {
-  readonly id: NodeId
-  readonly hardState?: HardState
-  /** The newest durable snapshot; the engine sends it to followers that fell behind the log. */
-  readonly snapshot?: Snapshot
-  /** Durable entries after the snapshot (or from index 1), contiguous. */
-  readonly entries?: readonly Entry[]
-  /** applied is the index the host's state machine already reflects; default: the snapshot's. */
-  readonly applied?: Index
-  /** bootstrap lists the voters of a new cluster; only for a node with an empty disk. */
-  readonly bootstrap?: readonly NodeId[]
-}
+/** RaftStart is the engine contract's EngineStart: Raft needs nothing more to (re)start. */
+export type RaftStart = EngineStart
 
 /**
  * RaftInspection exposes the engine's state to tests, checkers and status pages. It is a copy
