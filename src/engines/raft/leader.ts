@@ -53,6 +53,11 @@ export class Leader {
   private pendingConfIndex: Index
   /** leadTransferee: the node we are handing leadership to, or NO_NODE. */
   leadTransferee: NodeId = NO_NODE
+  /**
+   * leaseRevoked: we sent a MsgTimeoutNow this term. However the transfer ends, that message may
+   * arrive late and start an election that breaks leases, so no lease read is served again.
+   */
+  private leaseRevoked = false
 
   constructor(private readonly ctx: LeaderContext) {
     this.id = ctx.id
@@ -306,7 +311,7 @@ export class Leader {
 
   private leaseValid(): boolean {
     const expiry = this.readOnly.leaseStartTick + this.opts.electionTicks - this.opts.leaseDriftTicks
-    return this.leadTransferee === NO_NODE && this.ticks < expiry
+    return !this.leaseRevoked && this.leadTransferee === NO_NODE && this.ticks < expiry
   }
 
   private releaseReadsBeforeCommit(): void {
@@ -432,8 +437,9 @@ export class Leader {
   }
 
   private sendTimeoutNow(to: NodeId): void {
-    // Whoever we hand over to may be elected before our lease runs out: give the lease up.
-    this.readOnly.invalidateLease()
+    // Whoever we hand over to may be elected before our lease runs out — even after we give up
+    // on the transfer, if this message is delayed: give the lease up for the rest of the term.
+    this.leaseRevoked = true
     this.ctx.send({ type: 'MsgTimeoutNow', from: this.id, to, term: this.term })
   }
 }
