@@ -5,20 +5,19 @@ import type {
   Membership,
   ProposeResult,
   ReadState,
-  Ready,
-  Role,
   Snapshot,
   Status,
 } from '../../../../src/engines/engine.js'
 import type { RaftMessage } from '../../../../src/engines/raft/messages.js'
 import { DEFAULT_RAFT_OPTIONS, type RaftOptions } from '../../../../src/engines/raft/options.js'
-import { RaftEngine } from '../../../../src/engines/raft/raft.js'
+import type { RaftEngine } from '../../../../src/engines/raft/raft.js'
 import type { RaftInspection } from '../../../../src/engines/raft/start.js'
-import { SimDisk } from './disk.js'
+import type { SimDisk } from './disk.js'
+import { type HostContext, SimHost } from './host.js'
 import { SafetyChecker } from './invariants.js'
 import { SimNetwork } from './network.js'
-import { encodeCommand, encodeValues, TestStateMachine } from './state-machine.js'
-import { describeEntries, describeMessage, Trace } from './trace.js'
+import { encodeCommand, encodeValues } from './state-machine.js'
+import { describeMessage, Trace } from './trace.js'
 
 export interface ClusterOptions {
   /** Nodes 1..nodes are created. */
@@ -40,28 +39,6 @@ export interface ClusterOptions {
   readonly traceLines?: number
 }
 
-/** Host is one simulated server: an engine (absent while crashed), its disk and state machine. */
-interface Host {
-  readonly id: NodeId
-  engine: RaftEngine | undefined
-  sm: TestStateMachine
-  readonly disk: SimDisk
-  /** The bootstrap voters this node was configured with (used again while its disk is empty). */
-  readonly bootstrap: readonly NodeId[] | undefined
-  incarnation: number
-  /** The term in which the node was last seen leading, or 0. */
-  leaderTerm: number
-  /** What the node last reported, to detect changes (for the trace and the cheap path). */
-  lastRole: Role | undefined
-  lastTerm: number
-  lastCommit: number
-  readonly reads: ReadState[]
-  readonly readsDropped: ReadId[]
-  nextReadId: number
-}
-
-const READY_LOOPS_MAX = 10_000
-
 /**
  * Cluster drives RaftEngines deterministically in memory: it plays every host's part (persist to
  * a simulated disk, send into an in-flight queue, apply to a test state machine, advance), lets
@@ -72,12 +49,13 @@ const READY_LOOPS_MAX = 10_000
  * Every public action is one step: it runs, then every Ready it caused is handled and checked.
  */
 export class Cluster {
-  private readonly hosts = new Map<NodeId, Host>()
+  private readonly hosts = new Map<NodeId, SimHost>()
   /** sortedIds: the keys of `hosts`, ascending (kept, since schedules ask for them every step). */
   private sortedIds: NodeId[] = []
   private readonly net = new SimNetwork()
   private readonly log: Trace
   private readonly checker: SafetyChecker
+  private readonly hostContext: HostContext
   private readonly raftOptions: Omit<RaftOptions, 'rng'>
   private readonly seed: number
   private stepNo = 0
@@ -88,6 +66,12 @@ export class Cluster {
     this.raftOptions = { ...DEFAULT_RAFT_OPTIONS, ...o.raft }
     this.log = new Trace(o.traceLines ?? 1000)
     this.checker = new SafetyChecker(this.log, o.checkInvariants ?? true, (id) => this.host(id).disk)
+    this.hostContext = {
+      checker: this.checker,
+      net: this.net,
+      trace: (line) => this.trace(line),
+      leaderDisk: (id, t) => this.leaderDisk(id, t),
+    }
   }
 
   static create(o: ClusterOptions): Cluster {
@@ -121,7 +105,6 @@ export class Cluster {
       for (const id of all) {
         const h = c.newHost(id, undefined)
         h.disk.write({ snapshot, entries: [], hardState: { term: term(1), vote: NO_NODE, commit: index(1) } })
-        h.sm = new TestStateMachine(snapshot)
         c.startHost(h)
       }
     }
@@ -138,7 +121,7 @@ export class Cluster {
   /** liveIds lists the nodes that are running, ascending. */
   liveIds(): NodeId[] {
     const out: NodeId[] = []
-    for (const id of this.sortedIds) if ((this.hosts.get(id) as Host).engine) out.push(id)
+    for (const id of this.sortedIds) if ((this.hosts.get(id) as SimHost).engine) out.push(id)
     return out
   }
 
@@ -199,14 +182,14 @@ export class Cluster {
         const h = this.host(t)
         if (!h.engine) continue
         h.engine.tick()
-        this.drain(h)
+        h.drain()
       }
     }
   }
 
   /** process handles every live node's pending Ready without delivering any message. */
   process(): void {
-    for (const h of this.hosts.values()) this.drain(h)
+    for (const h of this.hosts.values()) h.drain()
   }
 
   /** pending is a copy of the in-flight queue, oldest first. */
@@ -304,11 +287,8 @@ export class Cluster {
     const h = this.host(id)
     if (!h.engine) throw new Error(`crash: n${id} is already crashed`)
     this.step(`crash ${id}`)
-    h.engine = undefined
-    h.lastRole = undefined
-    h.leaderTerm = 0
+    h.crash()
     this.net.take((m) => m.to === h.id)
-    this.checker.onCrash(h.id)
   }
 
   /** restart rebuilds a node from its disk (crashing it first if it is running). */
@@ -336,7 +316,7 @@ export class Cluster {
     const h = this.liveHost(id)
     const r = this.engine(id).propose([encodeCommand(value)])
     this.trace(() => `  -> ${r.ok ? `ok ${r.firstIndex}@${r.term}` : `refused ${r.error.code}`}`)
-    this.drain(h)
+    h.drain()
     return r
   }
 
@@ -344,7 +324,7 @@ export class Cluster {
     this.step(`campaign ${id}`)
     const h = this.liveHost(id)
     this.engine(id).campaign()
-    this.drain(h)
+    h.drain()
   }
 
   /** elect makes `id` campaign and stabilizes; it asserts that `id` became the leader. */
@@ -396,7 +376,7 @@ export class Cluster {
     this.step(`read n${id} #${rid}`)
     this.checker.onReadRequested(h.id, rid)
     this.engine(id).readBarrier(rid)
-    this.drain(h)
+    h.drain()
     return rid
   }
 
@@ -416,7 +396,7 @@ export class Cluster {
     const h = this.liveHost(id)
     const r = this.engine(id).changeMembers(c)
     this.trace(() => `  -> ${r.ok ? `ok ${r.firstIndex}@${r.term}` : `refused ${r.error.code}`}`)
-    this.drain(h)
+    h.drain()
     return r
   }
 
@@ -424,7 +404,7 @@ export class Cluster {
     this.step(`transfer leadership n${from} -> n${to}`)
     const h = this.liveHost(from)
     this.engine(from).transferLeadership(nodeId(to))
-    this.drain(h)
+    h.drain()
   }
 
   /**
@@ -448,7 +428,7 @@ export class Cluster {
     this.checker.onSnapshot(h.id, snap, 'takes')
     h.disk.compact(snap, retain)
     eng.compact(snap, retain)
-    this.drain(h)
+    h.drain()
   }
 
   // ---- checking -----------------------------------------------------------------------------
@@ -491,55 +471,30 @@ export class Cluster {
     this.trace(what)
   }
 
-  private host(id: number): Host {
+  private host(id: number): SimHost {
     const h = this.hosts.get(id as NodeId)
     if (!h) throw new Error(`no node n${id} (nodes: ${this.ids.join(',')})`)
     return h
   }
 
-  private liveHost(id: number): Host {
+  private liveHost(id: number): SimHost {
     const h = this.host(id)
     if (!h.engine) throw new Error(`n${id} is crashed`)
     return h
   }
 
-  private newHost(id: NodeId, bootstrap: readonly NodeId[] | undefined): Host {
-    const h: Host = {
-      id,
-      engine: undefined,
-      sm: new TestStateMachine(),
-      disk: new SimDisk(this.checker.failFn),
-      bootstrap,
-      incarnation: 0,
-      leaderTerm: 0,
-      lastRole: undefined,
-      lastTerm: 0,
-      lastCommit: 0,
-      reads: [],
-      readsDropped: [],
-      nextReadId: 1,
-    }
+  private newHost(id: NodeId, bootstrap: readonly NodeId[] | undefined): SimHost {
+    const h = new SimHost(id, bootstrap, this.hostContext)
     this.hosts.set(id, h)
     this.sortedIds = [...this.hosts.keys()].sort((a, b) => a - b)
     return h
   }
 
-  /** startHost builds the engine from the disk (a fresh node, or a restart) and checks it. */
-  private startHost(h: Host): void {
+  /** startHost starts (or restarts) a node's engine from its disk, with its own rng. */
+  private startHost(h: SimHost): void {
     const base = this.seed * 1000 + h.id
     const rng = seededRng(h.incarnation === 0 ? base : base + 1_000_000 * h.incarnation)
-    const start = h.disk.startState(h.id, h.bootstrap)
-    h.sm = new TestStateMachine(h.disk.snapshot)
-    h.engine = new RaftEngine({ ...this.raftOptions, rng }, start)
-    const incarnation = h.incarnation
-    this.trace(
-      () =>
-        `  start n${h.id}#${incarnation} ${start.bootstrap ? `bootstrap ${start.bootstrap.join(',')}` : ''}` +
-        ` hs=${start.hardState ? `t${start.hardState.term} v${start.hardState.vote} c${start.hardState.commit}` : '-'}` +
-        ` snap=${start.snapshot ? `${start.snapshot.meta.index}@${start.snapshot.meta.term}` : '-'}` +
-        ` entries=${describeEntries(start.entries ?? [])}`,
-    )
-    this.drain(h, true)
+    h.start({ ...this.raftOptions, rng })
   }
 
   private deliverMessage(m: RaftMessage): boolean {
@@ -556,112 +511,15 @@ export class Cluster {
     this.deliveredByType.set(m.type, (this.deliveredByType.get(m.type) ?? 0) + 1)
     this.trace(() => `deliver ${describeMessage(m)}`)
     h.engine.step(m)
-    this.drain(h)
+    h.drain()
     return true
   }
 
-  /** drain handles every Ready the node has (host duties 1-5), then checks its state. */
-  private drain(h: Host, force = false): void {
-    const eng = h.engine
-    if (!eng) return
-    let handled = force
-    for (let loops = 0; eng.hasReady(); loops++) {
-      if (loops >= READY_LOOPS_MAX)
-        this.checker.fail('Ready loop', `n${h.id} still has a Ready after ${loops} rounds`)
-      const rd = eng.ready()
-      this.handleReady(h, rd)
-      eng.advance(rd)
-      handled = true
-    }
-    this.observe(h, eng, handled)
-  }
-
-  private handleReady(h: Host, rd: Ready<RaftMessage>): void {
-    const p = rd.persist
-    // 1. persist, atomically: snapshot, entries, HardState.
-    if (rd.status.role === 'leader' && h.leaderTerm === rd.status.term && p.entries.length > 0) {
-      const first = p.entries[0]?.index ?? 0
-      // Reference: Raft §5.3 Leader Append-Only — a leader never overwrites or deletes its entries.
-      if (first !== h.disk.lastIndex() + 1) {
-        this.checker.fail(
-          'Leader Append-Only (Raft §5.3)',
-          `n${h.id}, leader of term ${rd.status.term}, rewrites its log from ${first} (last ${h.disk.lastIndex()})`,
-        )
-      }
-    }
-    if (p.hardState) this.checker.onHardState(h.id, h.disk.hardState, p.hardState)
-    if (p.snapshot) {
-      if (p.snapshot.meta.index < h.sm.appliedIndex) {
-        this.checker.fail(
-          'Host duty 3 (apply)',
-          `n${h.id} is told to restore snapshot ${p.snapshot.meta.index} below its applied index ${h.sm.appliedIndex}`,
-        )
-      }
-      this.checker.onSnapshot(h.id, p.snapshot, 'installs')
-    }
-    const changedFrom = h.disk.write(p)
-    this.checker.onPersist(h.id, h.disk, changedFrom)
-    // 2. send.
-    for (const m of rd.messages) {
-      if (m.from !== h.id)
-        this.checker.fail(
-          'Ready contract (messages)',
-          `n${h.id} sends a message from n${m.from}: ${describeMessage(m)}`,
-        )
-      this.checker.onSend(h.disk, m, (id) => this.leaderLogOf(id, m.term))
-      if (!this.net.send(m)) this.trace(() => `lost (partition) ${describeMessage(m)}`)
-    }
-    // 3. apply: the snapshot, then the committed entries in order.
-    if (p.snapshot) h.sm.restore(p.snapshot)
-    this.checker.noteCommit(rd.status.commit)
-    for (const e of rd.committed) {
-      if (e.index !== h.sm.appliedIndex + 1) {
-        this.checker.fail(
-          'Host duty 3 (apply in order)',
-          `n${h.id} is handed ${e.index}@${e.term} to apply after ${h.sm.appliedIndex}`,
-        )
-      }
-      if (e.index > rd.status.commit) {
-        this.checker.fail(
-          'Ready contract (apply only committed)',
-          `n${h.id} is handed ${e.index}@${e.term} with commit ${rd.status.commit}`,
-        )
-      }
-      this.checker.onCommitted(h.id, e, rd.status.term, h.disk)
-      h.sm.apply(e)
-    }
-    if (rd.committed.length > 0) this.trace(() => `  n${h.id} applies ${describeEntries(rd.committed)}`)
-    // 4. reads.
-    for (const rs of rd.reads) {
-      this.checker.onReadGranted(h.id, rs)
-      h.reads.push(rs)
-      this.trace(() => `  n${h.id} read #${rs.id} at ${rs.index}`)
-    }
-    for (const rid of rd.readsDropped) h.readsDropped.push(rid)
-    // 5. advance(rd) follows in drain, with this very object.
-  }
-
-  /** leaderLogOf is the disk of node `id` if it is live and leads `term` now, else undefined. */
-  private leaderLogOf(id: NodeId, t: number): SimDisk | undefined {
+  /** leaderDisk is the disk of node `id` if it is live and leads `term` now, else undefined. */
+  private leaderDisk(id: NodeId, t: number): SimDisk | undefined {
     const h = this.hosts.get(id)
     const st = h?.engine?.status()
     return h && st?.role === 'leader' && st.term === t ? h.disk : undefined
-  }
-
-  /** observe checks a node's state after its Readys were handled; cheap when nothing changed. */
-  private observe(h: Host, eng: RaftEngine, handled: boolean): void {
-    const st = eng.status()
-    if (st.id !== h.id) this.checker.fail('Status', `n${h.id} reports id ${st.id}`)
-    const changed = handled || st.role !== h.lastRole || st.term !== h.lastTerm || st.commit !== h.lastCommit
-    if (st.role !== h.lastRole || st.term !== h.lastTerm) {
-      const from = h.lastRole === undefined ? '' : `${h.lastRole} t${h.lastTerm} -> `
-      this.trace(() => `  n${h.id} ${from}${st.role} t${st.term} (leader ${st.leader}, commit ${st.commit})`)
-    }
-    h.lastRole = st.role
-    h.lastTerm = st.term
-    h.lastCommit = st.commit
-    this.checker.onObserve(h.id, st, changed ? eng.inspect() : undefined, h.disk, h.sm.appliedIndex)
-    h.leaderTerm = st.role === 'leader' ? st.term : 0
   }
 }
 
