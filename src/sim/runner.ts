@@ -1,0 +1,178 @@
+import { type NodeId, nodeId } from '../core/ids.js'
+import { seededRng } from '../core/rng.js'
+import type { Ready } from '../engines/engine.js'
+import type { RaftMessage } from '../engines/raft/messages.js'
+import { DEFAULT_RAFT_OPTIONS } from '../engines/raft/options.js'
+import { RaftEngine } from '../engines/raft/raft.js'
+import { type HistoryOp, Workload } from './clients.js'
+import { EventQueue } from './event-queue.js'
+import { FaultDisk } from './fault-disk.js'
+import { Nemesis } from './nemesis.js'
+import { type NetworkOptions, SimNetwork } from './network.js'
+import { DEFAULT_SIM_OPTIONS, type SimOptions, validateSimOptions } from './options.js'
+import { SimNode } from './sim-node.js'
+
+/**
+ * runSimulation plays one run: `(engine, seed, options)` determines everything — the faults, the
+ * timings, the clients' choices — so the same arguments always give the same trace hash and the
+ * same history. The run has a chaos phase (nemesis on, clients busy), then a heal phase in which
+ * clients keep going for a while and then stop, so the group can be required to converge.
+ */
+
+export interface SimStats {
+  readonly opsOk: number
+  readonly opsFail: number
+  readonly opsUnknown: number
+  /** leaderChanges: distinct terms in which some node was seen leading. */
+  readonly leaderChanges: number
+  readonly simulatedMs: number
+  readonly events: number
+  readonly faults: number
+  readonly restarts: number
+  readonly messagesSent: number
+  readonly messagesDropped: number
+}
+
+export interface SimResult {
+  readonly seed: number
+  readonly options: SimOptions
+  readonly history: { readonly model: 'kv'; readonly ops: readonly HistoryOp[] }
+  readonly stats: SimStats
+  readonly traceHash: string
+  /** liveness: after healing, a leader, progress and identical replicas (VOPR's liveness mode). */
+  readonly liveness: { readonly ok: boolean; readonly reason?: string }
+  /** Notable events (faults, leader changes), with their virtual times. */
+  readonly log: readonly string[]
+}
+
+const BASE_NETWORK: NetworkOptions = {
+  latency: { minMs: 1, maxMs: 4, tailProbability: 0.01, tailMaxMs: 20 },
+  dropRate: 0,
+  duplicateRate: 0,
+}
+const FSYNC_LATENCY = { minMs: 1, maxMs: 3 }
+const LOG_LINES_MAX = 2_000
+
+export function runSimulation(seed: number, overrides: Partial<SimOptions> = {}): SimResult {
+  const options: SimOptions = { ...DEFAULT_SIM_OPTIONS, ...overrides }
+  validateSimOptions(options)
+  const rng = seededRng(seed)
+  const queue = new EventQueue()
+  const log: string[] = []
+  const note = (event: string) => {
+    if (log.length < LOG_LINES_MAX) log.push(`${queue.now().toFixed(0).padStart(6)}ms ${event}`)
+  }
+  const ids = Array.from({ length: options.nodes }, (_, k) => nodeId(k + 1))
+  const nodes: SimNode<RaftMessage>[] = []
+  const network = new SimNetwork<RaftMessage>(queue, rng.fork(), BASE_NETWORK, (m) =>
+    nodes[m.to - 1]?.receive(m),
+  )
+  const leaderTerms = new Map<number, NodeId>()
+  const onReady = (id: NodeId, rd: Ready<RaftMessage>) => {
+    const s = rd.status
+    if (s.role === 'leader' && !leaderTerms.has(s.term)) {
+      leaderTerms.set(s.term, id)
+      note(`n${id} leads term ${s.term}`)
+    }
+  }
+  const bugs = Object.fromEntries(options.bugs.map((b) => [b, true]))
+  for (const id of ids) {
+    const nodeRng = rng.fork()
+    const disk = new FaultDisk(queue, rng.fork(), {
+      fsyncLatency: FSYNC_LATENCY,
+      tornWrites: options.nemesis.includes('disk'),
+    })
+    nodes.push(
+      new SimNode<RaftMessage>(id, queue, disk, {
+        voters: ids,
+        newEngine: (start) =>
+          new RaftEngine(
+            { ...DEFAULT_RAFT_OPTIONS, rng: nodeRng.fork(), readMode: options.readMode, testingBugs: bugs },
+            start,
+          ),
+        transport: network.transportFor(id),
+        tickMs: options.tickMs,
+        snapshotEntries: options.snapshotEntries,
+        rng: nodeRng,
+        onReady,
+        onFatal: (n, err) => note(`n${n} stopped: ${err.message}`),
+      }),
+    )
+  }
+  for (const n of nodes) n.start()
+
+  const endMs = options.chaosMs + options.healMs
+  const workload = new Workload(
+    queue,
+    rng.fork(),
+    {
+      nodeIds: ids,
+      propose: (node, cmd, done) => nodes[node - 1]?.propose(cmd, done),
+      read: (node, query, done) => nodes[node - 1]?.read(query, 'linearizable', done),
+    },
+    { ...options, stopAtMs: options.chaosMs + Math.floor(options.healMs / 2) },
+  )
+  workload.start()
+  const nemesis = new Nemesis<RaftMessage>(
+    {
+      queue,
+      rng: rng.fork(),
+      network,
+      nodes,
+      baseNetwork: BASE_NETWORK,
+      driftMax: options.driftMax,
+      leader: () => nodes.find((n) => n.status()?.role === 'leader')?.id,
+      log: note,
+    },
+    options.nemesis,
+  )
+  nemesis.run(options.chaosMs)
+  const events = queue.runUntil(endMs, options.eventsMax)
+
+  const ops = workload.history
+  const count = (s: HistoryOp['status']) => ops.filter((o) => o.status === s).length
+  return {
+    seed,
+    options,
+    history: { model: 'kv', ops },
+    stats: {
+      opsOk: count('ok'),
+      opsFail: count('fail'),
+      opsUnknown: count('unknown'),
+      leaderChanges: leaderTerms.size,
+      simulatedMs: queue.now(),
+      events,
+      faults: nemesis.faultsInjected,
+      restarts: nodes.reduce((sum, n) => sum + n.restarts, 0),
+      messagesSent: network.stats.sent,
+      messagesDropped: network.stats.dropped,
+    },
+    traceHash: queue.traceHash(),
+    liveness: judgeLiveness(nodes, ops, options, events),
+    log,
+  }
+}
+
+/**
+ * judgeLiveness: once healed, the group must elect a leader, finish operations, and end with
+ * every replica holding the same state at the same index.
+ */
+function judgeLiveness(
+  nodes: readonly SimNode<RaftMessage>[],
+  ops: readonly HistoryOp[],
+  options: SimOptions,
+  events: number,
+): { ok: boolean; reason?: string } {
+  if (events >= options.eventsMax)
+    return { ok: false, reason: `the run hit eventsMax (${options.eventsMax})` }
+  if (!nodes.some((n) => n.status()?.role === 'leader'))
+    return { ok: false, reason: 'no leader after healing' }
+  const healedOk = ops.some((o) => o.status === 'ok' && o.f !== 'get' && (o.return ?? 0) >= options.chaosMs)
+  if (!healedOk) return { ok: false, reason: 'no write succeeded after healing' }
+  const applied = new Set(nodes.map((n) => n.status()?.applied))
+  const states = new Set(nodes.map((n) => n.stateDigest()))
+  if (applied.size !== 1 || states.size !== 1) {
+    return { ok: false, reason: `replicas differ after healing: applied ${[...applied].join(', ')}` }
+  }
+  return { ok: true }
+}
