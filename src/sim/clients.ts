@@ -92,6 +92,10 @@ export class Workload {
 
   /** attempt sends op to `node`; refusals that prove nothing ran are retried until the deadline. */
   private attempt(op: HistoryOp, node: NodeId, deadline: number): void {
+    if (this.queue.now() >= deadline) {
+      this.finish(op, op.f === 'get' ? 'fail' : 'unknown')
+      return
+    }
     let settled = false
     const timer = this.queue.at(
       deadline,

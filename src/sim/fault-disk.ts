@@ -146,6 +146,11 @@ export class FaultDisk implements Storage {
     this.failures.push(err)
   }
 
+  /** disarm cancels failures armed by failNext that no write has hit yet (the nemesis heals). */
+  disarm(): void {
+    this.failures.length = 0
+  }
+
   /**
    * crash is the node's death: every write not yet completed is lost and its callback never runs.
    * With tornWrites, the batch in progress may leave a prefix of its WAL records (walRecords): the

@@ -86,8 +86,11 @@ export class Nemesis<M extends PeerMessage> {
           leader !== undefined && rng.chance(0.5) ? nodes.find((n) => n.id === leader) : rng.pick(up)
         if (!victim?.up) break
         victim.crash()
-        log(`crash n${victim.id}`)
-        later(`nemesis restart n${victim.id}`, () => victim.restart())
+        // Half the crashes are quick bounces (a supervisor restarts the process): the node comes
+        // back within the same election, which is when forgetting a vote would matter.
+        const downMs = rng.chance(0.5) ? rng.int(5, 60) : rng.int(DURATION_MS.min, DURATION_MS.max)
+        log(`crash n${victim.id} for ${downMs}ms`)
+        queue.after(downMs, () => victim.restart(), `nemesis restart n${victim.id}`)
         break
       }
       case 'drop':
@@ -133,6 +136,7 @@ export class Nemesis<M extends PeerMessage> {
     network.setOptions(baseNetwork)
     for (const n of nodes) {
       n.setDrift(0)
+      n.disk.disarm()
       if (!n.up) n.restart()
     }
     log('heal all')

@@ -41,6 +41,8 @@ export interface SimResult {
   readonly traceHash: string
   /** liveness: after healing, a leader, progress and identical replicas (VOPR's liveness mode). */
   readonly liveness: { readonly ok: boolean; readonly reason?: string }
+  /** crash: an assertion failed during the run (the run stopped there). */
+  readonly crash?: string
   /** Notable events (faults, leader changes), with their virtual times. */
   readonly log: readonly string[]
 }
@@ -127,7 +129,15 @@ export function runSimulation(seed: number, overrides: Partial<SimOptions> = {})
     options.nemesis,
   )
   nemesis.run(options.chaosMs)
-  const events = queue.runUntil(endMs, options.eventsMax)
+  // An assertion anywhere (engine, host, simulator) ends the run: the code broke a rule it states.
+  let crash: string | undefined
+  try {
+    queue.runUntil(endMs, options.eventsMax)
+  } catch (err) {
+    crash = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+    note(`run stopped by ${crash}`)
+  }
+  const events = queue.stats.executed
 
   const ops = workload.history
   const count = (s: HistoryOp['status']) => ops.filter((o) => o.status === s).length
@@ -148,7 +158,10 @@ export function runSimulation(seed: number, overrides: Partial<SimOptions> = {})
       messagesDropped: network.stats.dropped,
     },
     traceHash: queue.traceHash(),
-    liveness: judgeLiveness(nodes, ops, options, events),
+    liveness: crash
+      ? { ok: false, reason: 'the run stopped on an assertion' }
+      : judgeLiveness(nodes, ops, options, events),
+    crash,
     log,
   }
 }

@@ -19,6 +19,8 @@ export class SimNode<M extends PeerMessage> {
   private generation = 0
   /** drift: this node's clock runs (1 + drift) times as fast as true time. */
   private drift = 0
+  /** nextTickAt: when the next tick is due in true (virtual) time; fractional under drift. */
+  private nextTickAt = 0
   restarts = 0
 
   constructor(
@@ -62,7 +64,8 @@ export class SimNode<M extends PeerMessage> {
       },
     })
     // A random phase, so that nodes do not tick in lockstep.
-    this.scheduleTick(gen, this.deps.rng.int(1, this.deps.tickMs))
+    this.nextTickAt = this.queue.now() + this.deps.rng.int(1, this.deps.tickMs)
+    this.scheduleTick(gen)
   }
 
   /** crash kills the process: unsynced writes are lost, waiting clients hear nothing more. */
@@ -86,16 +89,20 @@ export class SimNode<M extends PeerMessage> {
     this.drift = drift
   }
 
-  private scheduleTick(gen: number, delayMs: number): void {
-    this.queue.after(
-      delayMs,
-      () => {
-        if (gen !== this.generation || !this.host) return
-        this.host.tick()
-        this.scheduleTick(gen, this.deps.tickMs / (1 + this.drift))
-      },
-      `tick n${this.id}`,
-    )
+  /**
+   * scheduleTick keeps the exact (fractional) time of the next tick but fires at whole
+   * milliseconds, so every event — and every time in the history — is an integer while the
+   * clock's rate still follows its drift on average.
+   */
+  private scheduleTick(gen: number): void {
+    const at = Math.max(this.queue.now(), Math.round(this.nextTickAt))
+    const tick = () => {
+      if (gen !== this.generation || !this.host) return
+      this.host.tick()
+      this.nextTickAt += this.deps.tickMs / (1 + this.drift)
+      this.scheduleTick(gen)
+    }
+    this.queue.at(at, tick, `tick n${this.id}`)
   }
 
   receive(m: M): void {
