@@ -58,6 +58,8 @@ export class Leader {
    * arrive late and start an election that breaks leases, so no lease read is served again.
    */
   private leaseRevoked = false
+  /** removed: the applied configuration has no place for us as a voter; we are handing over. */
+  private removed = false
 
   constructor(private readonly ctx: LeaderContext) {
     this.id = ctx.id
@@ -91,6 +93,7 @@ export class Leader {
       // A transfer that has not finished within an election timeout is given up (§3.10).
       this.leadTransferee = NO_NODE
       this.retryLostSnapshots()
+      if (this.removed && this.handOver() === 'step-down') return 'step-down'
     }
     if (this.heartbeatElapsed >= this.opts.heartbeatTicks) {
       this.heartbeatElapsed = 0
@@ -115,11 +118,11 @@ export class Leader {
   // ---------------------------------------------------------------------------------------------
   // Messages
 
-  step(m: RaftMessage): void {
+  /** step handles a follower's message; returns 'step-down' when a removed leader has handed over. */
+  step(m: RaftMessage): 'step-down' | undefined {
     switch (m.type) {
       case 'MsgAppResp':
-        this.handleAppendResponse(m)
-        break
+        return this.handleAppendResponse(m)
       case 'MsgHeartbeatResp':
         this.handleHeartbeatResponse(m)
         break
@@ -130,6 +133,7 @@ export class Leader {
         // Votes are handled by the engine; other leaders' messages cannot exist in our term.
         break
     }
+    return undefined
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -203,7 +207,7 @@ export class Leader {
     this.ctx.send({ type: 'MsgSnap', from: this.id, to, term: this.term, snapshot })
   }
 
-  private handleAppendResponse(m: MsgAppResp): void {
+  private handleAppendResponse(m: MsgAppResp): 'step-down' | undefined {
     const pr = this.tracker.progress.get(m.from)
     if (!pr) return
     pr.recentActive = true
@@ -237,7 +241,11 @@ export class Leader {
     // A follower that was paused missed the last commit broadcast: tell it even with no entries.
     if (this.maybeCommit()) this.bcastAppend()
     else this.sendAppend(m.from, wasPaused)
-    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from)
+    if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
+      this.sendTimeoutNow(m.from)
+      if (this.removed) return 'step-down'
+    }
+    return undefined
   }
 
   /** persisted: our own entries are durable up to log.stable, so they count toward the quorum. */
@@ -386,15 +394,15 @@ export class Leader {
   }
 
   /**
-   * configChanged reacts to a newly applied configuration; returns 'removed' when it no longer
-   * counts us as a voter, after asking the most caught-up voter to take over at once
-   * (dissertation §4.2.2: the leader steps down once the configuration without it is committed).
+   * configChanged reacts to a newly applied configuration. A configuration without us means we
+   * must stop leading (dissertation §4.2.2) — but not by simply stepping down: the remaining
+   * voters may not have caught up, and one still in the joint configuration could then never win
+   * against the longer logs of nodes that no longer campaign. So we hand over first.
    */
-  configChanged(m: Membership): 'removed' | undefined {
+  configChanged(m: Membership): 'step-down' | undefined {
     if (!isVoter(m, this.id)) {
-      const best = this.mostCaughtUpVoter()
-      if (best !== NO_NODE) this.sendTimeoutNow(best)
-      return 'removed'
+      this.removed = true
+      return this.handOver()
     }
     if (this.leadTransferee !== NO_NODE && !isVoter(m, this.leadTransferee)) this.leadTransferee = NO_NODE
     // The quorum changed: entries may be committed now, and new members need entries.
@@ -404,11 +412,29 @@ export class Leader {
     return undefined
   }
 
-  private mostCaughtUpVoter(): NodeId {
+  /**
+   * handOver, for a removed leader: if a voter has our whole log, tell it to campaign now and
+   * step down; otherwise keep leading — refusing proposals, as in a transfer — until the most
+   * caught-up voter has caught up (handleAppendResponse then hands over).
+   */
+  private handOver(): 'step-down' | undefined {
+    let best: NodeId = NO_NODE
+    let bestMatch = -1
     for (const [id, pr] of this.tracker.progress) {
-      if (id !== this.id && !pr.isLearner && pr.match === this.log.lastIndex()) return id
+      if (id !== this.id && !pr.isLearner && pr.match > bestMatch) {
+        best = id
+        bestMatch = pr.match
+      }
     }
-    return NO_NODE
+    if (best === NO_NODE) return 'step-down'
+    if (bestMatch === this.log.lastIndex()) {
+      this.sendTimeoutNow(best)
+      return 'step-down'
+    }
+    this.leadTransferee = best
+    this.checkQuorumElapsed = 0
+    this.sendAppend(best)
+    return undefined
   }
 
   /** maybeAutoLeave leaves an auto-leave joint configuration once it is applied. */

@@ -213,6 +213,9 @@ export class RaftEngine implements Engine<RaftMessage> {
     // With a committed config entry not yet applied, our idea of the voters may be stale.
     const configPending = this.log.hasConfigEntry((this.log.applied + 1) as Index, this.log.committed)
     if (this.role === 'leader' || !this.promotable() || configPending) return
+    // In lease mode we promised the leader not to vote for anyone — ourselves included — while
+    // in its lease; only the leader itself may release us from that (transfer).
+    if (this.opts.readMode === 'lease' && !transfer && this.inLease()) return
     if (this.opts.preVote && !transfer) this.startCampaign('pre', false)
     else this.startCampaign('vote', transfer)
   }
@@ -247,11 +250,9 @@ export class RaftEngine implements Engine<RaftMessage> {
   }
 
   /**
-   * disregardsVote: while we hear from a live leader we neither answer a vote request nor adopt
-   * its term. A pre-vote always asks exactly this (§9.6). For real votes it is the dissertation's
-   * §4.2.3 rule, in force with check-quorum as in etcd: check-quorum is what makes a leader we
-   * hear from a leader a quorum still follows. A transfer's campaign is exempt: the leader asked
-   * for it (§3.10).
+   * disregardsVote: in a live leader's lease we neither grant a vote nor adopt its term — for
+   * pre-votes always (§9.6 asks exactly this), for votes with check-quorum (§4.2.3, as etcd),
+   * which is what makes a leader we hear from one a quorum follows. Transfers are exempt (§3.10).
    */
   private disregardsVote(m: RaftMessage): boolean {
     if (m.type !== 'MsgVote' && m.type !== 'MsgPreVote') return false
@@ -327,7 +328,7 @@ export class RaftEngine implements Engine<RaftMessage> {
     }
     switch (this.role) {
       case 'leader':
-        this.leader?.step(m)
+        if (this.leader?.step(m) === 'step-down') this.becomeFollower(this.term, NO_NODE)
         break
       case 'candidate':
       case 'pre-candidate':
@@ -467,7 +468,7 @@ export class RaftEngine implements Engine<RaftMessage> {
 
   private switchToConfig(m: Membership): void {
     this.tracker.setMembership(m, this.log.lastIndex())
-    if (this.leader?.configChanged(m) === 'removed') this.becomeFollower(this.term, NO_NODE)
+    if (this.leader?.configChanged(m) === 'step-down') this.becomeFollower(this.term, NO_NODE)
   }
 
   // ---------------------------------------------------------------------------------------------
