@@ -75,7 +75,7 @@ export class Host<M extends PeerMessage> {
   private readonly cfg: HostConfig<M>
 
   private proposalQueue: QueuedProposal[] = []
-  /** Proposals handed to the engine, by index. Invariant: each index is waited on at most once. */
+  /** Proposals handed to the engine and not yet settled, by log index. */
   private readonly waiters = new Map<Index, { term: Term; done: HostCallback }>()
   private readonly reads = new Map<ReadId, PendingRead>()
   private nextReadId = 1
@@ -207,7 +207,10 @@ export class Host<M extends PeerMessage> {
     }
     batch.forEach((p, k) => {
       const index = (r.firstIndex + k) as Index
-      assert(!this.waiters.has(index), () => `host: index ${index} proposed twice`)
+      // We lead again and reuse an index whose earlier entry left our log unapplied: that entry
+      // may still commit through a node that kept it, or never — its client cannot know.
+      const previous = this.waiters.get(index)
+      if (previous) previous.done({ ok: false, error: { code: 'unknown' } })
       this.waiters.set(index, { term: r.term, done: p.done })
     })
   }

@@ -31,7 +31,6 @@ export interface NemesisDeps<M extends PeerMessage> {
   readonly log: (event: string) => void
 }
 
-const GAP_MS = { min: 50, max: 600 }
 const DURATION_MS = { min: 100, max: 1_500 }
 
 export class Nemesis<M extends PeerMessage> {
@@ -40,6 +39,8 @@ export class Nemesis<M extends PeerMessage> {
   constructor(
     private readonly deps: NemesisDeps<M>,
     private readonly faults: readonly NemesisFault[],
+    /** gapMs: the most time between two fault decisions (the least is a tenth of it). */
+    private readonly gapMs: number,
   ) {}
 
   /** run schedules faults until `untilMs`, then heals at `untilMs`. */
@@ -51,10 +52,14 @@ export class Nemesis<M extends PeerMessage> {
         rng.pick(this.faults),
         Math.min(untilMs, queue.now() + rng.int(DURATION_MS.min, DURATION_MS.max)),
       )
-      queue.after(rng.int(GAP_MS.min, GAP_MS.max), step, 'nemesis')
+      queue.after(this.gap(), step, 'nemesis')
     }
-    queue.after(rng.int(GAP_MS.min, GAP_MS.max), step, 'nemesis')
+    queue.after(this.gap(), step, 'nemesis')
     queue.at(untilMs, () => this.healAll(), 'nemesis heal')
+  }
+
+  private gap(): number {
+    return this.deps.rng.int(Math.ceil(this.gapMs / 10), this.gapMs)
   }
 
   private inject(fault: NemesisFault, endMs: number): void {

@@ -23,6 +23,8 @@ export interface SimOptions {
   readonly engine: EngineName
   readonly nodes: number
   readonly nemesis: readonly NemesisFault[]
+  /** faultGapMs: the most time between two fault decisions; smaller is harsher. */
+  readonly faultGapMs: number
   /** chaosMs: how long faults are injected; then everything heals for healMs (liveness phase). */
   readonly chaosMs: number
   readonly healMs: number
@@ -50,6 +52,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   engine: 'raft',
   nodes: 3,
   nemesis: NEMESIS_FAULTS,
+  faultGapMs: 600,
   chaosMs: 6_000,
   healMs: 4_000,
   tickMs: 10,
@@ -77,6 +80,7 @@ export function validateSimOptions(o: SimOptions): void {
   int(o.opTimeoutMs, 1, 'opTimeoutMs')
   int(o.thinkMsMax, 0, 'thinkMsMax')
   int(o.snapshotEntries, 0, 'snapshotEntries')
+  int(o.faultGapMs, 1, 'faultGapMs')
   int(o.eventsMax, 1, 'eventsMax')
   if (!ENGINES.includes(o.engine)) throw new RangeError(`sim: unknown engine ${o.engine}`)
   for (const f of o.nemesis) if (!NEMESIS_FAULTS.includes(f)) throw new RangeError(`sim: unknown fault ${f}`)

@@ -127,6 +127,7 @@ export function runSimulation(seed: number, overrides: Partial<SimOptions> = {})
       log: note,
     },
     options.nemesis,
+    options.faultGapMs,
   )
   nemesis.run(options.chaosMs)
   // An assertion anywhere (engine, host, simulator) ends the run: the code broke a rule it states.
