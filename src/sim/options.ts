@@ -40,6 +40,11 @@ export interface SimOptions {
   readonly readMode: 'safe' | 'lease'
   /** driftMax: the largest clock rate error `skew` gives a node (0.05 = 5% fast or slow). */
   readonly driftMax: number
+  /**
+   * msgBytesMax: entry bytes per MsgApp. Tiny values send one entry per message, which opens the
+   * windows some bugs need (an old-term entry acknowledged before the new leader's no-op).
+   */
+  readonly msgBytesMax: number
   /** Known bugs to plant in the engine (test-only; proves the checker catches them). */
   readonly bugs: readonly RaftTestingBug[]
   /** snapshotEntries: hosts snapshot and compact every this many entries (small, to exercise it). */
@@ -62,6 +67,7 @@ export const DEFAULT_SIM_OPTIONS: SimOptions = {
   thinkMsMax: 20,
   readMode: 'safe',
   driftMax: 0.05,
+  msgBytesMax: 64 * 1024,
   bugs: [],
   snapshotEntries: 64,
   eventsMax: 2_000_000,
@@ -81,6 +87,7 @@ export function validateSimOptions(o: SimOptions): void {
   int(o.thinkMsMax, 0, 'thinkMsMax')
   int(o.snapshotEntries, 0, 'snapshotEntries')
   int(o.faultGapMs, 1, 'faultGapMs')
+  int(o.msgBytesMax, 1, 'msgBytesMax')
   int(o.eventsMax, 1, 'eventsMax')
   if (!ENGINES.includes(o.engine)) throw new RangeError(`sim: unknown engine ${o.engine}`)
   for (const f of o.nemesis) if (!NEMESIS_FAULTS.includes(f)) throw new RangeError(`sim: unknown fault ${f}`)

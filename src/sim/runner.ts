@@ -7,6 +7,7 @@ import { RaftEngine } from '../engines/raft/raft.js'
 import { type HistoryOp, Workload } from './clients.js'
 import { EventQueue } from './event-queue.js'
 import { FaultDisk } from './fault-disk.js'
+import { SafetyMonitor } from './monitor.js'
 import { Nemesis } from './nemesis.js'
 import { type NetworkOptions, SimNetwork } from './network.js'
 import { DEFAULT_SIM_OPTIONS, type SimOptions, validateSimOptions } from './options.js'
@@ -43,6 +44,8 @@ export interface SimResult {
   readonly liveness: { readonly ok: boolean; readonly reason?: string }
   /** crash: an assertion failed during the run (the run stopped there). */
   readonly crash?: string
+  /** safety: a property the SafetyMonitor saw broken (Election or State Machine Safety). */
+  readonly safety?: string
   /** Notable events (faults, leader changes), with their virtual times. */
   readonly log: readonly string[]
 }
@@ -70,7 +73,9 @@ export function runSimulation(seed: number, overrides: Partial<SimOptions> = {})
     nodes[m.to - 1]?.receive(m),
   )
   const leaderTerms = new Map<number, NodeId>()
+  const monitor = new SafetyMonitor()
   const onReady = (id: NodeId, rd: Ready<RaftMessage>) => {
+    monitor.observe(id, rd, queue.now())
     const s = rd.status
     if (s.role === 'leader' && !leaderTerms.has(s.term)) {
       leaderTerms.set(s.term, id)
@@ -89,7 +94,13 @@ export function runSimulation(seed: number, overrides: Partial<SimOptions> = {})
         voters: ids,
         newEngine: (start) =>
           new RaftEngine(
-            { ...DEFAULT_RAFT_OPTIONS, rng: nodeRng.fork(), readMode: options.readMode, testingBugs: bugs },
+            {
+              ...DEFAULT_RAFT_OPTIONS,
+              rng: nodeRng.fork(),
+              readMode: options.readMode,
+              msgBytesMax: options.msgBytesMax,
+              testingBugs: bugs,
+            },
             start,
           ),
         transport: network.transportFor(id),
@@ -163,6 +174,7 @@ export function runSimulation(seed: number, overrides: Partial<SimOptions> = {})
       ? { ok: false, reason: 'the run stopped on an assertion' }
       : judgeLiveness(nodes, ops, options, events),
     crash,
+    safety: monitor.violation,
     log,
   }
 }
