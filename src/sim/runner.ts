@@ -57,6 +57,7 @@ const BASE_NETWORK: NetworkOptions = {
 }
 const FSYNC_LATENCY = { minMs: 1, maxMs: 3 }
 const LOG_LINES_MAX = 2_000
+const SUPERVISOR_RESTART_MS = 300
 
 export function runSimulation(seed: number, overrides: Partial<SimOptions> = {}): SimResult {
   const options: SimOptions = { ...DEFAULT_SIM_OPTIONS, ...overrides }
@@ -108,7 +109,11 @@ export function runSimulation(seed: number, overrides: Partial<SimOptions> = {})
         snapshotEntries: options.snapshotEntries,
         rng: nodeRng,
         onReady,
-        onFatal: (n, err) => note(`n${n} stopped: ${err.message}`),
+        onFatal: (n, err) => {
+          note(`n${n} stopped: ${err.message}`)
+          // A supervisor restarts a process that stopped on a disk error, after a while.
+          queue.after(SUPERVISOR_RESTART_MS, () => nodes[n - 1]?.restart(), `supervisor restart n${n}`)
+        },
       }),
     )
   }
