@@ -130,14 +130,21 @@ export class Host<M extends PeerMessage> {
 
   /** propose replicates one command; `done` gets its result once applied here (or an error). */
   propose(cmd: Uint8Array, done: HostCallback): void {
-    if (this.stopped) return done({ ok: false, error: { code: 'stopped' } })
-    const st = this.engine.status()
-    if (st.role !== 'leader') return done({ ok: false, error: { code: 'not-leader', leaderHint: st.leader } })
-    if (this.proposalQueue.length >= this.opts.proposalQueueMax) {
-      return done({ ok: false, error: { code: 'overloaded' } })
+    const refusal = this.refuseProposal()
+    if (refusal) {
+      done({ ok: false, error: refusal })
+      return
     }
     this.proposalQueue.push({ cmd, done })
     this.pump()
+  }
+
+  private refuseProposal(): HostError | undefined {
+    if (this.stopped) return { code: 'stopped' }
+    const st = this.engine.status()
+    if (st.role !== 'leader') return { code: 'not-leader', leaderHint: st.leader }
+    if (this.proposalQueue.length >= this.opts.proposalQueueMax) return { code: 'overloaded' }
+    return undefined
   }
 
   /**
@@ -146,15 +153,17 @@ export class Host<M extends PeerMessage> {
    * be stale (etcd's meaning).
    */
   read(query: Uint8Array, level: ReadLevel, done: HostCallback): void {
-    if (this.stopped) return done({ ok: false, error: { code: 'stopped' } })
-    if (level === 'serializable')
-      return done({ ok: true, index: this.appliedIndex, result: this.sm.query(query) })
-    if (this.reads.size >= this.opts.readsPendingMax)
-      return done({ ok: false, error: { code: 'overloaded' } })
-    const id = readId(this.nextReadId++)
-    this.reads.set(id, { query, done })
-    this.engine.readBarrier(id)
-    this.pump()
+    const full = level === 'linearizable' && this.reads.size >= this.opts.readsPendingMax
+    if (this.stopped || full) {
+      done({ ok: false, error: { code: this.stopped ? 'stopped' : 'overloaded' } })
+    } else if (level === 'serializable') {
+      done({ ok: true, index: this.appliedIndex, result: this.sm.query(query) })
+    } else {
+      const id = readId(this.nextReadId++)
+      this.reads.set(id, { query, done })
+      this.engine.readBarrier(id)
+      this.pump()
+    }
   }
 
   status(): Status {
