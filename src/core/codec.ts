@@ -180,3 +180,18 @@ export class BinaryReader {
     if (this.remaining !== 0) throw new CodecError(`${what}: ${this.remaining} unexpected trailing bytes`)
   }
 }
+
+/** decodeExactly reads one value that must fill `b` exactly: trailing bytes are malformed input. */
+export function decodeExactly<T>(read: (r: BinaryReader) => T, b: Uint8Array, what: string): T {
+  const r = new BinaryReader(b)
+  const v = read(r)
+  r.expectEnd(what)
+  return v
+}
+
+/** encodeWith encodes one value with its writer function (capacity: a size hint). */
+export function encodeWith<T>(write: (w: BinaryWriter, v: T) => void, v: T, capacity?: number): Uint8Array {
+  const w = new BinaryWriter(capacity)
+  write(w, v)
+  return w.finish()
+}

@@ -1,4 +1,4 @@
-import { BinaryReader, BinaryWriter, CodecError } from '../core/codec.js'
+import { BinaryReader, BinaryWriter, CodecError, decodeExactly, encodeWith } from '../core/codec.js'
 import { type Index, index, NO_NODE, type NodeId, nodeId, type Term, term } from '../core/ids.js'
 import type {
   Entry,
@@ -134,16 +134,11 @@ export function entryBytes(e: Entry): number {
 }
 
 export function encodeEntry(e: Entry): Uint8Array {
-  const w = new BinaryWriter(entryBytes(e))
-  writeEntry(w, e)
-  return w.finish()
+  return encodeWith(writeEntry, e, entryBytes(e))
 }
 
 export function decodeEntry(b: Uint8Array): Entry {
-  const r = new BinaryReader(b)
-  const e = readEntry(r)
-  r.expectEnd('entry')
-  return e
+  return decodeExactly(readEntry, b, 'entry')
 }
 
 // ---- HardState ------------------------------------------------------------------------------
@@ -259,10 +254,7 @@ export function encodeSnapshot(s: Snapshot): Uint8Array {
 }
 
 export function decodeSnapshot(b: Uint8Array): Snapshot {
-  const r = new BinaryReader(b)
-  const s = readSnapshot(r)
-  r.expectEnd('snapshot')
-  return s
+  return decodeExactly(readSnapshot, b, 'snapshot')
 }
 
 // ---- MemberChange ---------------------------------------------------------------------------

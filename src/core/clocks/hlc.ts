@@ -1,5 +1,5 @@
 import { assert } from '../assert.js'
-import { BinaryReader, BinaryWriter } from '../codec.js'
+import { type BinaryReader, type BinaryWriter, decodeExactly, encodeWith } from '../codec.js'
 
 /**
  * A hybrid logical clock (Kulkarni, Demirbas et al. 2014, "Logical Physical Clocks and Consistent
@@ -127,15 +127,10 @@ export function readHlc(r: BinaryReader): HlcTimestamp {
 }
 
 export function encodeHlc(ts: HlcTimestamp): Uint8Array {
-  const w = new BinaryWriter(16)
-  writeHlc(w, ts)
-  return w.finish()
+  return encodeWith(writeHlc, ts, 16)
 }
 
 /** decodeHlc throws CodecError unless `b` is exactly one timestamp. */
 export function decodeHlc(b: Uint8Array): HlcTimestamp {
-  const r = new BinaryReader(b)
-  const ts = readHlc(r)
-  r.expectEnd('hlc timestamp')
-  return ts
+  return decodeExactly(readHlc, b, 'hlc timestamp')
 }

@@ -1,5 +1,5 @@
 import { assert } from '../assert.js'
-import { BinaryReader, BinaryWriter, CodecError } from '../codec.js'
+import { type BinaryReader, type BinaryWriter, CodecError, decodeExactly, encodeWith } from '../codec.js'
 import { type NodeId, nodeId } from '../ids.js'
 
 /**
@@ -160,14 +160,9 @@ export function readVectorClock(r: BinaryReader): VectorClock {
 }
 
 export function encodeVectorClock(v: VectorClock): Uint8Array {
-  const w = new BinaryWriter(1 + 16 * v.entries().length)
-  writeVectorClock(w, v)
-  return w.finish()
+  return encodeWith(writeVectorClock, v, 1 + 16 * v.entries().length)
 }
 
 export function decodeVectorClock(b: Uint8Array): VectorClock {
-  const r = new BinaryReader(b)
-  const v = readVectorClock(r)
-  r.expectEnd('vector clock')
-  return v
+  return decodeExactly(readVectorClock, b, 'vector clock')
 }

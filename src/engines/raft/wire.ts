@@ -1,5 +1,5 @@
 import { assertNever } from '../../core/assert.js'
-import { BinaryReader, BinaryWriter, CodecError } from '../../core/codec.js'
+import { BinaryReader, BinaryWriter, CodecError, decodeExactly } from '../../core/codec.js'
 import { type Index, readId } from '../../core/ids.js'
 import {
   entryBytes,
@@ -141,10 +141,7 @@ export function encodeRaftMessage(m: RaftMessage): Uint8Array {
 
 /** decodeRaftMessage decodes exactly one message; trailing bytes are an error. */
 export function decodeRaftMessage(b: Uint8Array): RaftMessage {
-  const r = new BinaryReader(b)
-  const m = readRaftMessage(r)
-  r.expectEnd(m.type)
-  return m
+  return decodeExactly(readRaftMessage, b, 'raft message')
 }
 
 /**
