@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import type { RaftTestingBug } from '../engines/raft/options.js'
+import { runCheckCommand } from './check-cli.js'
 import { runDemo } from './demo.js'
+import { parseNemesis, parseSeeds, runSimCommand } from './sim-command.js'
 
 /** The `synod` command. Each subcommand lives in its own module; this file only wires them. */
 
@@ -9,6 +12,13 @@ function integer(value: string): number {
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('not an integer')
   return n
 }
+
+const BUGS: readonly RaftTestingBug[] = [
+  'commitPreviousTermByCount',
+  'unpersistedVote',
+  'readWithoutBarrier',
+  'applyBeforeCommit',
+]
 
 const program = new Command()
 program.name('synod').description('Synod: replicated state machines and coordination for Node.js')
@@ -21,7 +31,61 @@ program
     process.exitCode = runDemo(opts.seed)
   })
 
+program
+  .command('sim')
+  .description('simulate many seeds under injected faults and check every history for linearizability')
+  .addOption(new Option('--engine <name>', 'consensus engine').choices(['raft']).default('raft'))
+  .option('--seeds <spec>', 'seeds to run: 7, 1-500 or 1,5,9-12', '1-100')
+  .option('--nemesis <faults>', 'partition,crash,drop,dup,reorder,skew,disk, all or none', 'all')
+  .option('--nodes <n>', 'group size', integer, 3)
+  .addOption(
+    new Option('--read-mode <mode>', 'how leaders confirm reads').choices(['safe', 'lease']).default('safe'),
+  )
+  .addOption(new Option('--bug <name...>', 'plant a known bug (to see it caught)').choices([...BUGS]))
+  .option('--out <dir>', 'where failing seeds leave their history and timeline', 'sim-failures')
+  .option('--json', 'print a machine-readable summary')
+  .action(
+    (o: {
+      engine: 'raft'
+      seeds: string
+      nemesis: string
+      nodes: number
+      readMode: 'safe' | 'lease'
+      bug?: RaftTestingBug[]
+      out: string
+      json?: boolean
+    }) => {
+      process.exitCode = runSimCommand(
+        {
+          engine: o.engine,
+          seeds: parseSeeds(o.seeds),
+          nemesis: parseNemesis(o.nemesis),
+          nodes: o.nodes,
+          readMode: o.readMode,
+          bugs: o.bug ?? [],
+          json: o.json === true,
+          out: o.out,
+          progress: o.json !== true && process.stderr.isTTY === true,
+        },
+        (line) => process.stdout.write(`${line}\n`),
+        (s) => process.stderr.write(s),
+      )
+    },
+  )
+
+program
+  .command('check')
+  .description('check a history file for linearizability (exit 0: linearizable, 1: not, 2: bad input)')
+  .argument('<history>', 'history JSON file (format in README)')
+  .option('--html <file>', 'where to write the HTML timeline', 'timeline.html')
+  .option('--json', 'print the verdict as JSON')
+  .action(async (history: string, o: { html: string; json?: boolean }) => {
+    process.exitCode = await runCheckCommand(history, { html: o.html, json: o.json === true }, (line) =>
+      process.stdout.write(`${line}\n`),
+    )
+  })
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err))
-  process.exitCode = 1
+  process.exitCode = 2
 })
