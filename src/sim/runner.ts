@@ -44,7 +44,7 @@ export interface SimResult {
   readonly liveness: { readonly ok: boolean; readonly reason?: string }
   /** crash: an assertion failed during the run (the run stopped there). */
   readonly crash?: string
-  /** safety: a property the SafetyMonitor saw broken (Election or State Machine Safety). */
+  /** safety: a property the SafetyMonitor saw broken (Election, State Machine Safety, Leader Completeness). */
   readonly safety?: string
   /** Notable events (faults, leader changes), with their virtual times. */
   readonly log: readonly string[]
@@ -109,6 +109,7 @@ export function runSimulation(seed: number, overrides: Partial<SimOptions> = {})
         snapshotEntries: options.snapshotEntries,
         rng: nodeRng,
         onReady,
+        onStart: (n, durable) => monitor.restarted(n, durable),
         onFatal: (n, err) => {
           note(`n${n} stopped: ${err.message}`)
           // A supervisor restarts a process that stopped on a disk error, after a while.

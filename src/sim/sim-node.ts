@@ -4,6 +4,7 @@ import type { EngineFactory, PeerMessage, Ready } from '../engines/engine.js'
 import { RegisterKv } from '../kv/register-kv.js'
 import type { Transport } from '../net/transport.js'
 import { Host, type HostCallback, type ReadLevel } from '../node/host.js'
+import type { DurableState } from '../storage/storage.js'
 import type { EventQueue } from './event-queue.js'
 import type { FaultDisk } from './fault-disk.js'
 
@@ -35,6 +36,8 @@ export class SimNode<M extends PeerMessage> {
       readonly snapshotEntries: number
       readonly rng: Rng
       readonly onReady: (id: NodeId, rd: Ready<M>) => void
+      /** onStart: the node (re)starts from `durable`, all its disk kept. */
+      readonly onStart: (id: NodeId, durable: DurableState) => void
       readonly onFatal: (id: NodeId, err: Error) => void
     },
   ) {}
@@ -48,13 +51,15 @@ export class SimNode<M extends PeerMessage> {
     if (this.host) return
     const gen = ++this.generation
     this.stateMachine = new RegisterKv()
+    const durable = this.disk.durable()
+    this.deps.onStart(this.id, durable)
     this.host = new Host<M>({
       id: this.id,
       newEngine: this.deps.newEngine,
       storage: this.disk,
       transport: this.deps.transport,
       stateMachine: this.stateMachine,
-      durable: this.disk.durable(),
+      durable,
       bootstrap: this.deps.voters,
       options: { snapshotEntries: this.deps.snapshotEntries, snapshotRetainEntries: 8 },
       onReady: (rd) => this.deps.onReady(this.id, rd),
