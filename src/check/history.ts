@@ -1,6 +1,6 @@
 /**
  * The history file: what clients did, as the checker sees it. The format is public (documented
- * in src/check/README.md) and stable: `{"model":"kv","ops":[{"client":1,"f":"put","key":"x",
+ * in the top-level README.md) and stable: `{"model":"kv","ops":[{"client":1,"f":"put","key":"x",
  * "value":"1","call":0,"return":5,"status":"ok"}, …]}`.
  *
  * parseHistory validates strictly, once, at the boundary; everything behind it may rely on the
