@@ -110,6 +110,9 @@ interface CacheEntry {
   readonly unknown: UnknownSet | null
 }
 
+/** COMPARED_MAX bounds the unknown sets compared per lookup. */
+const COMPARED_MAX = 64
+
 /** Cache maps (definite set, state id) to the unknown sets explored with them. */
 export class Cache {
   private readonly buckets = new Map<number, CacheEntry[]>()
@@ -127,8 +130,15 @@ export class Cache {
       bucket = []
       this.buckets.set(key, bucket)
     }
-    for (const e of bucket) {
-      if (e.state === state && set.equals(e.low, e.words) && isSubset(e.unknown, unknown)) return false
+    // Only the latest few entries of one (set, state) are compared: skipping a comparison can
+    // only cost a re-exploration, never a wrong verdict, and it bounds the cost of a step when
+    // many incomparable unknown sets pile up.
+    let compared = 0
+    for (let k = bucket.length - 1; k >= 0 && compared < COMPARED_MAX; k--) {
+      const e = bucket[k] as CacheEntry
+      if (e.state !== state || !set.equals(e.low, e.words)) continue
+      compared++
+      if (isSubset(e.unknown, unknown)) return false
     }
     bucket.push({ low: set.low, words: set.snapshot(), state, unknown })
     this.size++

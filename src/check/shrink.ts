@@ -13,8 +13,7 @@ import type { Model, Timed } from './model.js'
  * ddmin, complement side: forget a chunk, keep the forgetting if it still fails, halve the
  * chunks) that ends with chunks of one leaves a 1-minimal core: forget any one operation of it
  * and the rest becomes linearizable. Chunks go from the earliest operations on, because a
- * violation is usually local in time and a history whose past is all forgotten is cheap to
- * search (forgotten reads vanish, and so the values they saw merge).
+ * violation is usually local in time.
  *
  * Each check keeps only the operations called up to the last return in the core: anything
  * later is unknown and can take effect after everything else, or never, so it cannot help.
@@ -70,17 +69,29 @@ export function shrink<Op extends Timed, State>(
   let core = ops.flatMap((op, i) => (op.status === 'ok' && !model.inert(op) ? [i] : []))
   core.sort((a, b) => ops[a]!.call - ops[b]!.call || a - b)
   let failure = initial
-  for (let chunk = Math.ceil(core.length / 2); chunk >= 1; chunk = chunk === 1 ? 0 : Math.ceil(chunk / 2)) {
-    for (let start = 0; start < core.length; ) {
-      const rest = core.slice(0, start).concat(core.slice(start + chunk))
-      const r = fails(rest)
-      if (r === 'budget') return done(false)
-      if (r === null) start += chunk
-      else {
-        core = rest
-        failure = r
+  // Reads first: a forgotten read simply vanishes, and the values only it saw merge, so these
+  // checks stay cheap; a forgotten write becomes an unknown one the search must place. By the
+  // time writes are forgotten, most are of values nobody reads any more, and interchangeable.
+  for (const readsOnly of [true, false]) {
+    const chosen = readsOnly ? core.filter((i) => model.readOnly(ops[i]!)) : core
+    const fixed = readsOnly ? core.filter((i) => !model.readOnly(ops[i]!)) : []
+    let part = chosen
+    for (let chunk = Math.ceil(part.length / 2); chunk >= 1; chunk = chunk === 1 ? 0 : Math.ceil(chunk / 2)) {
+      for (let start = 0; start < part.length; ) {
+        const rest = part.slice(0, start).concat(part.slice(start + chunk))
+        const r = fails(fixed.concat(rest))
+        if (r === 'budget') {
+          core = fixed.concat(part)
+          return done(false)
+        }
+        if (r === null) start += chunk
+        else {
+          part = rest
+          failure = r
+        }
       }
     }
+    core = fixed.concat(part)
   }
   return done(true)
 
