@@ -87,7 +87,7 @@ export interface Model<Op extends Timed, State> {
    */
   prepare(ops: readonly Op[]): readonly Op[]
   /**
-   * forget returns `op` as if its outcome had been lost: status unknown, no return, no result.
+   * forget returns an ok `op` as if its outcome had been lost: status unknown, no return, no result.
    * The minimiser uses it to ask whether an operation matters to a violation.
    */
   forget(op: Op): Op

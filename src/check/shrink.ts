@@ -55,7 +55,8 @@ export function shrink<Op extends Timed, State>(
     const back: number[] = []
     ops.forEach((op, i) => {
       if (op.call > cut) return
-      view.push(keep.has(i) ? op : model.forget(op))
+      // Failed operations stay failed: that they did not happen is known, not an outcome lost.
+      view.push(keep.has(i) || op.status !== 'ok' ? op : model.forget(op))
       back.push(i)
     })
     const r = checkOperations(model, view, { stepsMax: Math.max(0, stepsMax - steps) })
