@@ -79,13 +79,17 @@ export class UnknownSet {
 
 const depthOf = (s: UnknownSet | null): number => (s === null ? 0 : s.depth)
 
+/** WALK_MAX bounds the members compared by isSubset. */
+const WALK_MAX = 128
+
 /**
  * isSubset says whether every member of `a` is a member of `b`. Members below the two stacks'
  * common ancestor are shared, and no stack holds a member twice, so only the members above it
- * need comparing: typically a handful, not the whole set.
+ * need comparing: typically a handful. When the stacks parted more than WALK_MAX members ago it
+ * answers false without looking further: the cache then prunes less, never wrongly.
  */
 export function isSubset(a: UnknownSet | null, b: UnknownSet | null): boolean {
-  if (depthOf(a) > depthOf(b)) return false
+  if (depthOf(a) > depthOf(b) || depthOf(b) - depthOf(a) > WALK_MAX) return false
   const above: number[] = []
   while (depthOf(b) > depthOf(a)) {
     above.push((b as UnknownSet).slot)
@@ -93,6 +97,7 @@ export function isSubset(a: UnknownSet | null, b: UnknownSet | null): boolean {
   }
   const mine: number[] = []
   while (a !== b) {
+    if (mine.length === WALK_MAX) return false
     mine.push((a as UnknownSet).slot)
     above.push((b as UnknownSet).slot)
     a = (a as UnknownSet).parent
@@ -111,7 +116,7 @@ interface CacheEntry {
 }
 
 /** COMPARED_MAX bounds the unknown sets compared per lookup. */
-const COMPARED_MAX = 64
+const COMPARED_MAX = 8
 
 /** Cache maps (definite set, state id) to the unknown sets explored with them. */
 export class Cache {
