@@ -15,9 +15,16 @@ import { Twins } from './twins.js'
  * Statuses: `fail` operations did not happen and are dropped up front, as are inert ones (a
  * read that timed out). `unknown` operations have no return: each may be linearized at any point
  * after its call, or never, so the search succeeds once every definite operation is linearized.
- * The search tries definite operations before unknown ones, and schedules all the unknown
- * successors of a configuration at once, so that a configuration reached through needless
- * unknown operations is recognised as dominated (see cache.ts) and not explored.
+ *
+ * Reductions, each keeping the search complete (the brute-force comparison in
+ * test/check/reference.test.ts runs with and without the model hints they rely on):
+ * - A read-only operation possible now is taken without alternatives (Model.readOnly).
+ * - Of twin definite operations only the earliest-returning is tried (twins.ts).
+ * - Definite operations are tried before unknown ones, and the unknown successors of a
+ *   configuration are all recorded in the cache before any is explored, so that one reached
+ *   through needless unknown operations is recognised as dominated (cache.ts); which unknown
+ *   operations are worth trying at all is the scheduler's business (schedule.ts).
+ * - The model may first merge what no operation can tell apart (Model.prepare).
  */
 
 /** SearchOptions bounds the work; a bound reached gives the verdict 'unknown', never a hang. */

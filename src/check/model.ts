@@ -111,7 +111,6 @@ export interface NondeterministicModel<Op extends Timed, State> {
   signature(op: Op): string
   /** blind: possible in every state, with the same set of next states whatever the state before. */
   blind(op: Op): boolean
-  readOnly(op: Op): boolean
   prepare(ops: readonly Op[]): readonly Op[]
   forget(op: Op): Op
   describeState(state: State): string
