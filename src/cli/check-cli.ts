@@ -10,7 +10,7 @@ import { renderTimeline } from '../check/html-timeline.js'
  */
 export async function runCheckCommand(
   path: string,
-  opts: { readonly html?: string; readonly json?: boolean },
+  opts: { readonly html?: string; readonly json?: boolean; readonly maxSteps?: number },
   out: (line: string) => void,
 ): Promise<number> {
   let history: History
@@ -21,7 +21,7 @@ export async function runCheckCommand(
     out(`${path}: ${why}`)
     return 2
   }
-  const result = checkHistory(history)
+  const result = checkHistory(history, opts.maxSteps === undefined ? {} : { stepsMax: opts.maxSteps })
   if (opts.html) await writeFile(opts.html, renderTimeline(history, result, { title: path }))
   if (opts.json)
     out(JSON.stringify({ verdict: result.verdict, steps: result.steps, failure: result.failure }))

@@ -75,14 +75,16 @@ program
 
 program
   .command('check')
-  .description('check a history file for linearizability (exit 0: linearizable, 1: not, 2: bad input)')
+  .description(
+    'check a history file for linearizability (exit 0: linearizable, 1: not, 2: bad input, 3: undecided)',
+  )
   .argument('<history>', 'history JSON file (format in README)')
   .option('--html <file>', 'where to write the HTML timeline', 'timeline.html')
   .option('--json', 'print the verdict as JSON')
-  .action(async (history: string, o: { html: string; json?: boolean }) => {
-    process.exitCode = await runCheckCommand(history, { html: o.html, json: o.json === true }, (line) =>
-      process.stdout.write(`${line}\n`),
-    )
+  .option('--max-steps <n>', 'search budget per key (undecided past it)', integer)
+  .action(async (history: string, o: { html: string; json?: boolean; maxSteps?: number }) => {
+    const opts = { html: o.html, json: o.json === true, maxSteps: o.maxSteps }
+    process.exitCode = await runCheckCommand(history, opts, (line) => process.stdout.write(`${line}\n`))
   })
 
 program.parseAsync(process.argv).catch((err: unknown) => {
