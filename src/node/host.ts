@@ -26,7 +26,7 @@ export type HostError =
   | { readonly code: 'read-dropped' }
   /** A queue is full; nothing was done. */
   | { readonly code: 'overloaded' }
-  /** The host stopped (crash, shutdown, disk failure); nothing more will be answered. */
+  /** The host stopped (crash, shutdown, disk failure) before the request ran; nothing more will be answered. */
   | { readonly code: 'stopped' }
 
 export type HostResult =
@@ -170,13 +170,17 @@ export class Host<M extends PeerMessage> {
     return this.engine.status()
   }
 
-  /** stop ends the host (crash or shutdown): every waiting client learns that it stopped. */
+  /**
+   * stop ends the host (crash or shutdown) and answers every waiting client: commands still queued
+   * never reached the log (`stopped`), but those the engine took may yet commit through the
+   * other members, so their fate is `unknown`.
+   */
   stop(): void {
     if (this.stopped) return
     this.stopped = true
     const stopped: HostResult = { ok: false, error: { code: 'stopped' } }
     for (const p of this.proposalQueue) p.done(stopped)
-    for (const w of this.waiters.values()) w.done(stopped)
+    for (const w of this.waiters.values()) w.done({ ok: false, error: { code: 'unknown' } })
     for (const r of this.reads.values()) r.done(stopped)
     this.proposalQueue = []
     this.waiters.clear()
