@@ -73,32 +73,49 @@ export class ClientHttpServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost')
-    if (url.pathname === '/health' && req.method === 'GET') {
-      const st = this.status() as { leader?: string | null } | undefined
-      return reply(res, st?.leader ? 200 : 503, { health: st?.leader ? 'true' : 'false' })
+    const get = req.method === 'GET'
+    if (get && url.pathname === '/health') {
+      const leader = (this.status() as { leader?: string | null } | undefined)?.leader
+      reply(res, leader ? 200 : 503, { health: leader ? 'true' : 'false' })
+    } else if (get && url.pathname === '/v0/status') {
+      reply(res, 200, this.status() ?? {})
+    } else if (get && url.pathname === '/v0/digest') {
+      reply(res, 200, this.digest() ?? {})
+    } else if (url.pathname.startsWith('/v0/kv/')) {
+      this.handleKv(req, res, url)
+    } else {
+      reply(res, 404, { error: 'not-found' })
     }
-    if (url.pathname === '/v0/status' && req.method === 'GET') return reply(res, 200, this.status() ?? {})
-    if (url.pathname === '/v0/digest' && req.method === 'GET') return reply(res, 200, this.digest() ?? {})
-    if (!url.pathname.startsWith('/v0/kv/')) return reply(res, 404, { error: 'not-found' })
-    let key: string
+  }
+
+  private handleKv(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    let key = ''
     try {
       key = decodeURIComponent(url.pathname.slice('/v0/kv/'.length))
     } catch {
-      return reply(res, 400, { error: 'bad-request', message: 'the key is not valid percent-encoding' })
+      reply(res, 400, { error: 'bad-request', message: 'the key is not valid percent-encoding' })
+      return
     }
-    if (key === '') return reply(res, 400, { error: 'bad-request', message: 'empty key' })
-    if (req.method === 'GET') return this.get(key, url.searchParams.get('consistency'), res)
-    if (req.method === 'DELETE') return this.propose({ f: 'delete', key }, res)
-    if (req.method !== 'PUT') return reply(res, 405, { error: 'method-not-allowed' })
-    readBody(req, CLIENT_BODY_BYTES_MAX, (err, body) => {
-      if (err) return reply(res, 413, { error: 'too-large', message: err.message })
-      this.propose({ f: 'put', key, value: body }, res)
-    })
+    if (key === '') {
+      reply(res, 400, { error: 'bad-request', message: 'empty key' })
+    } else if (req.method === 'GET') {
+      this.get(key, url.searchParams.get('consistency'), res)
+    } else if (req.method === 'DELETE') {
+      this.propose({ f: 'delete', key }, res)
+    } else if (req.method !== 'PUT') {
+      reply(res, 405, { error: 'method-not-allowed' })
+    } else {
+      readBody(req, CLIENT_BODY_BYTES_MAX, (err, body) => {
+        if (err) reply(res, 413, { error: 'too-large', message: err.message })
+        else this.propose({ f: 'put', key, value: body }, res)
+      })
+    }
   }
 
   private get(key: string, consistency: string | null, res: ServerResponse): void {
     if (consistency !== null && consistency !== 'serializable' && consistency !== 'linearizable') {
-      return reply(res, 400, { error: 'bad-request', message: 'consistency is linearizable or serializable' })
+      reply(res, 400, { error: 'bad-request', message: 'consistency is linearizable or serializable' })
+      return
     }
     const done = once(res, (r) => ({ value: decodeKvResult(r.result), index: r.index }))
     this.host.read(encodeKvQuery({ f: 'get', key }), consistency ?? 'linearizable', done)
