@@ -145,14 +145,17 @@ describe('node/host', () => {
     const leader = electOne(g, () => {
       for (const d of disks.values()) d.flush()
     })
-    const done: HostResult[] = []
-    leader.propose(put('a', '1'), (r) => done.push(r))
-    leader.read(get('a'), 'linearizable', (r) => done.push(r))
+    const done: Record<string, string | false> = {}
+    const answer = (label: string) => (r: HostResult) => {
+      done[label] = !r.ok && r.error.code
+    }
+    for (const d of disks.values()) d.flush()
+    // The first command enters the log and goes to disk; the second waits for the next batch.
+    leader.propose(put('a', '1'), answer('in the log'))
+    leader.propose(put('a', '2'), answer('queued'))
+    leader.read(get('a'), 'linearizable', answer('read'))
     leader.stop()
-    assert.deepEqual(
-      done.map((r) => !r.ok && r.error.code),
-      ['unknown', 'stopped'],
-    )
+    assert.deepEqual(done, { 'in the log': 'unknown', queued: 'stopped', read: 'stopped' })
   })
 
   it('applies the storage contract: a snapshot replaces entries, later entries replace a suffix', () => {
