@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander'
 import type { RaftTestingBug } from '../engines/raft/options.js'
+import { type RawServeOptions, SERVE_OPTIONS, type ServeOptionName } from '../server/config.js'
 import { runCheckCommand } from './check-cli.js'
+import { runClusterUp } from './cluster-command.js'
 import { runDemo } from './demo.js'
+import { runServe } from './serve-command.js'
 import { parseNemesis, parseSeeds, runSimCommand } from './sim-command.js'
+import { runStatus } from './status-command.js'
 
 /** The `synod` command. Each subcommand lives in its own module; this file only wires them. */
 
@@ -85,6 +89,54 @@ program
   .action(async (history: string, o: { html: string; json?: boolean; maxSteps?: number }) => {
     const opts = { html: o.html, json: o.json === true, maxSteps: o.maxSteps }
     process.exitCode = await runCheckCommand(history, opts, (line) => process.stdout.write(`${line}\n`))
+  })
+
+const serve = program
+  .command('serve')
+  .description('run one member: WAL in --data-dir, peers over TCP, clients on --listen-client')
+  .option('--config-file <path>', 'JSON file of options named as the flags ("data-dir": …)')
+for (const [, spec] of Object.entries(SERVE_OPTIONS)) {
+  serve.option(`--${spec.flag} <value>`, `${spec.help} (default ${spec.default || 'derived'})`)
+}
+serve.action(async (o: Record<string, string>) => {
+  // Commander names a flag's value by camel-casing it; map back to our option names.
+  const flags: RawServeOptions = {}
+  for (const [option, spec] of Object.entries(SERVE_OPTIONS)) {
+    const v = o[spec.flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())]
+    if (v !== undefined) flags[option as ServeOptionName] = v
+  }
+  await runServe(flags, o.configFile)
+})
+
+program
+  .command('cluster')
+  .description('local clusters of separate processes')
+  .command('up')
+  .description('start a local cluster, print its endpoints, stream its logs; Ctrl-C stops it')
+  .option('--nodes <n>', 'members', integer, 3)
+  .option('--data-dir <dir>', 'data dirs go under <dir>/<name>', 'data')
+  .option('--port-base <port>', 'member i listens on base+2i (client) and base+2i+1 (peer)', integer, 2379)
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .argument('[serve-flags...]', 'passed to every member after --, e.g. -- --heartbeat-interval 50')
+  .action(async (extra: string[], o: { nodes: number; dataDir: string; portBase: number; host: string }) => {
+    const opts = { nodes: o.nodes, dataDir: o.dataDir, portBase: o.portBase, host: o.host, extraArgs: extra }
+    process.exitCode = await runClusterUp(opts, (line) => process.stdout.write(`${line}\n`))
+  })
+
+program
+  .command('status')
+  .description("each member's role, term, leader, commit and applied index, and WAL size")
+  .option(
+    '--endpoints <list>',
+    'client addresses, comma-separated',
+    '127.0.0.1:2379,127.0.0.1:2381,127.0.0.1:2383',
+  )
+  .option('--json', 'print JSON')
+  .action(async (o: { endpoints: string; json?: boolean }) => {
+    const endpoints = o.endpoints.split(',').map((e) => e.trim().replace(/^https?:\/\//, ''))
+    process.exitCode = await runStatus(endpoints, o.json === true, (line) =>
+      process.stdout.write(`${line}\n`),
+    )
   })
 
 program.parseAsync(process.argv).catch((err: unknown) => {
