@@ -15,8 +15,8 @@ export interface FileOps {
   size(path: string): Promise<number>
   /** readdir lists the names in `dir`. */
   readdir(dir: string): Promise<string[]>
-  /** mkdir creates `dir` and its parents; it is not an error if it exists. */
-  mkdir(dir: string): Promise<void>
+  /** mkdir creates `dir` and its parents; returns the first directory it created, if any. */
+  mkdir(dir: string): Promise<string | undefined>
   rename(from: string, to: string): Promise<void>
   unlink(path: string): Promise<void>
   /** syncDir makes the creations, renames and removals of names in `dir` durable. */
@@ -80,8 +80,8 @@ export const nodeFileOps: FileOps = {
   readdir(dir) {
     return readdir(dir)
   },
-  async mkdir(dir) {
-    await mkdir(dir, { recursive: true, mode: 0o700 })
+  mkdir(dir) {
+    return mkdir(dir, { recursive: true, mode: 0o700 })
   },
   rename,
   unlink,

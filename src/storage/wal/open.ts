@@ -42,7 +42,8 @@ export async function openWal(
   const logger = env.logger ?? silentLogger
   let listing: DirListing
   try {
-    await fs.mkdir(dir)
+    const created = await fs.mkdir(dir)
+    if (created !== undefined) await syncAncestors(fs, dir, created)
     listing = parseListing(await fs.readdir(dir))
     await removeTemporaries(fs, dir, listing.temporaries)
   } catch (e) {
@@ -63,6 +64,15 @@ interface Ctx {
   readonly options: WalOptions
 }
 
+/** syncAncestors makes new directories durable: each one's entry lives in its parent. */
+async function syncAncestors(fs: FileOps, dir: string, firstCreated: string): Promise<void> {
+  const stop = dirname(firstCreated)
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    await fs.syncDir(d)
+    if (d === stop || dirname(d) === d) return
+  }
+}
+
 /** removeTemporaries removes files a crash left half-written; they were never part of the log. */
 async function removeTemporaries(fs: FileOps, dir: string, names: readonly string[]): Promise<void> {
   for (const name of names) await fs.unlink(pathOf(dir, name))
@@ -76,7 +86,6 @@ async function createWal(ctx: Ctx, metadata: Uint8Array): Promise<OpenedWal> {
   })
   try {
     await installSegment(fs, dir, seg)
-    await fs.syncDir(dirname(dir)) // the directory itself may be new
   } catch (e) {
     await seg.file.close().catch(() => {})
     throw ioFailure(`creating ${segmentName(1)} in ${dir}`, e)

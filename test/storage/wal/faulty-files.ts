@@ -60,28 +60,37 @@ export class FaultyFiles implements FileOps {
     return call()
   }
 
+  /** named: the current name of each open file (a rename renames it), for matching calls by path. */
+  private readonly named: { path: string }[] = []
+
   async open(path: string, mode: 'create' | 'existing'): Promise<WalFile> {
     const file = await this.run('open', path, () => this.base.open(path, mode))
+    const name = { path }
+    this.named.push(name)
     const self = this
     return {
       async write(data, position) {
-        const fault = self.check('write', path)
+        const fault = self.check('write', name.path)
         if (fault?.partial) await file.write(data.subarray(0, data.length >> 1), position)
         if (fault) throw fault.error()
         return file.write(data, position)
       },
-      datasync: () => self.run('datasync', path, () => file.datasync()),
-      sync: () => self.run('sync', path, () => file.sync()),
-      truncate: (n) => self.run('truncate', path, () => file.truncate(n)),
+      datasync: () => self.run('datasync', name.path, () => file.datasync()),
+      sync: () => self.run('sync', name.path, () => file.sync()),
+      truncate: (n) => self.run('truncate', name.path, () => file.truncate(n)),
       close: () => file.close(),
     }
+  }
+
+  rename = async (from: string, to: string): Promise<void> => {
+    await this.run('rename', from, () => this.base.rename(from, to))
+    for (const n of this.named) if (n.path === from) n.path = to
   }
 
   readFile = (path: string) => this.base.readFile(path)
   size = (path: string) => this.base.size(path)
   readdir = (dir: string) => this.base.readdir(dir)
   mkdir = (dir: string) => this.base.mkdir(dir)
-  rename = (from: string, to: string) => this.run('rename', from, () => this.base.rename(from, to))
   unlink = (path: string) => this.run('unlink', path, () => this.base.unlink(path))
   syncDir = (dir: string) => this.run('syncDir', dir, () => this.base.syncDir(dir))
 }
