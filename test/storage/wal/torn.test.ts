@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { PersistBatch } from '../../../src/storage/storage.js'
@@ -101,6 +102,12 @@ async function expectRecovers(
 ) {
   const opened = await openWal(dir, META, OPTIONS)
   assert.deepStrictEqual(normalize(opened.durable), expected)
+  // The cleared tail is preallocated again, so that a full disk cannot strike mid-record there.
+  const last = readdirSync(dir)
+    .filter((n) => n.endsWith('.wal'))
+    .sort()
+    .at(-1) as string
+  assert.ok(statSync(join(dir, last)).size >= SEGMENT_BYTES, `${last} was left short`)
   if (!follow) return opened.wal.close()
   await persist(opened.wal, follow)
   await opened.wal.close()
@@ -154,4 +161,39 @@ describe('storage/wal torn writes', () => {
       })
     })
   }
+
+  it('clears what a torn write left beyond its gap, so a later batch cannot bring it back', async () => {
+    await withTmpDir(async (dir) => {
+      const ref = new Reference()
+      const { wal } = await openWal(dir, META, OPTIONS)
+      const first = { entries: entries(1, 2), hardState: hardState(1, 1) }
+      await persist(wal, first)
+      ref.persist(first)
+      const before = captureDir(dir)
+      // The torn batch: [entry 3][hard state][commit]. The disk lost the entry's bytes (its
+      // sector) but wrote the rest. Then a batch as long as that entry record is written in its
+      // place: without the clearing, the torn batch's hard state and commit would follow it and
+      // read as a committed batch.
+      await persist(wal, { entries: entries(3, 3, 1, 9), hardState: hardState(7, 3, 2) })
+      await wal.close()
+      const after = captureDir(dir)
+      const { name, start, end } = tornRange(before, after)
+      const damaged = (after.get(name) as Uint8Array).slice()
+      const entryRecordBytes = 9 + 5 + 9
+      damaged.fill(0, start, start + entryRecordBytes)
+      overwrite(join(dir, name), damaged)
+      assert.ok(end - start > entryRecordBytes)
+      const follow: PersistBatch = { entries: [], hardState: hardState(9, 0, 3) }
+      const opened = await openWal(dir, META, OPTIONS)
+      assert.deepStrictEqual(normalize(opened.durable), normalize(ref.state))
+      await persist(opened.wal, follow)
+      await opened.wal.close()
+      ref.persist(follow)
+      const followEnd = scanSegment(captureDir(dir).get(name) as Uint8Array, name, true).end
+      assert.equal(followEnd, start + entryRecordBytes, 'the follow-up batch is exactly as long')
+      const again = await openWal(dir, META, OPTIONS)
+      assert.deepStrictEqual(normalize(again.durable), normalize(ref.state))
+      await again.wal.close()
+    })
+  })
 })
