@@ -175,9 +175,22 @@ function verifiesUnderOtherLength(buf: Uint8Array, pos: number, crc: number, dat
   return false
 }
 
-/** dataEndOf returns the offset just after the last non-zero byte of `buf`, 0 if all are zero. */
+/**
+ * dataEndOf returns the offset just after the last non-zero byte of `buf`, 0 if all are zero.
+ * The last segment is mostly zeros at startup (tens of MiB), so whole aligned words are skipped
+ * first, then the bytes of the word that is not zero.
+ */
 export function dataEndOf(buf: Uint8Array): number {
+  const aligned = (4 - (buf.byteOffset % 4)) % 4
   let i = buf.length
+  if (i - aligned >= 64) {
+    const count = Math.floor((i - aligned) / 4)
+    const words = new Uint32Array(buf.buffer, buf.byteOffset + aligned, count)
+    for (let k = aligned + count * 4; i > k; i--) if (buf[i - 1] !== 0) return i
+    let w = count
+    while (w > 0 && words[w - 1] === 0) w--
+    i = aligned + w * 4
+  }
   while (i > 0 && buf[i - 1] === 0) i--
   return i
 }

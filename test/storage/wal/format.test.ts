@@ -4,6 +4,7 @@ import fc from 'fast-check'
 import { AssertionFailure } from '../../../src/core/assert.js'
 import { encodeBatch } from '../../../src/storage/wal/batch.js'
 import { openWal, WalCorruptionError } from '../../../src/storage/wal/index.js'
+import { dataEndOf } from '../../../src/storage/wal/record.js'
 import { type SegmentScan, scanSegment } from '../../../src/storage/wal/scan.js'
 import { encodeSegmentHeader } from '../../../src/storage/wal/segment.js'
 import { decodeSnapshotFile, encodeSnapshotFile } from '../../../src/storage/wal/snapshot-file.js'
@@ -110,6 +111,22 @@ describe('storage/wal format', () => {
         },
       ),
       { numRuns: 500 },
+    )
+  })
+
+  it('finds the end of the written data like a byte-by-byte scan would', () => {
+    const naive = (b: Uint8Array) => {
+      let i = b.length
+      while (i > 0 && b[i - 1] === 0) i--
+      return i
+    }
+    fc.assert(
+      fc.property(fc.nat(7), fc.nat(400), fc.array(fc.nat(), { maxLength: 3 }), (offset, length, marks) => {
+        const b = new Uint8Array(new ArrayBuffer(offset + length), offset, length)
+        for (const m of marks) if (length > 0) b[m % length] = 1 + (m % 255)
+        assert.equal(dataEndOf(b), naive(b))
+      }),
+      { numRuns: 2000 },
     )
   })
 
