@@ -13,16 +13,6 @@ import type { SnapshotRef } from './replay.js'
 import { installSegment, type PreparedSegment, preallocateSegment } from './segment.js'
 import type { SnapshotFiles } from './snapshot-files.js'
 
-/**
- * Wal is the real node's Storage (DESIGN.md in this folder): batches go to preallocated segment
- * files, one write and one fdatasync each; snapshots go to their own files. Calls run one at a
- * time, in the order made, and their callbacks run in that order, never inside the call.
- *
- * Invariant: once a write or fsync has failed, `failure` is set and every later call fails at
- * once with it; nothing is retried (after a failed fsync the page cache may have dropped the
- * data, so a retry that succeeds proves nothing).
- */
-
 /** SegmentInfo is what the Wal knows of a segment file on disk. */
 export interface SegmentInfo {
   readonly seq: number
@@ -49,12 +39,25 @@ export interface WalInit {
   readonly snapshotFiles: SnapshotFiles
 }
 
+/**
+ * Wal is the real node's Storage (DESIGN.md in this folder): batches go to preallocated segment
+ * files, one write and one fdatasync each; snapshots go to their own files. Calls run one at a
+ * time, in the order made, and their callbacks run in that order, never inside the call.
+ *
+ * Invariant: once a call has failed (a write, fsync, rename or unlink, or a record over
+ * recordBytesMax), `failure` is set and every later call fails at once with it, without touching
+ * the disk. Nothing is retried: after a failed fsync the page cache may have dropped the data,
+ * so a retry that succeeds proves nothing.
+ */
 export class Wal implements Storage {
   private readonly init: WalInit
   private readonly fs: FileOps
   private readonly segments: SegmentInfo[]
+  /** file is the current (last) segment, open for writing. */
   private file: WalFile
+  /** offset is where the next batch goes. Invariant: headerEnd <= offset <= current().bytes. */
   private offset: number
+  /** headerEnd is where the current segment's first batch starts. */
   private headerEnd: number
   private snapshot: SnapshotRef | undefined
   private hardState: HardState | undefined
@@ -63,6 +66,8 @@ export class Wal implements Storage {
   private readonly snapshots: SnapshotFiles
   /** next is the next segment, preallocated in the background; it settles, never rejects. */
   private next: Promise<PreparedSegment | Error>
+  /** preparedBytes is the size of the next segment once preallocated, for sizeBytes. */
+  private preparedBytes = 0
   private queue: Promise<void> = Promise.resolve()
   private failure: Error | undefined
   private closed = false
@@ -144,8 +149,6 @@ export class Wal implements Storage {
     return this.segments.reduce((n, s) => n + s.bytes, 0) + this.snapshots.bytes() + this.preparedBytes
   }
 
-  private preparedBytes = 0
-
   // ---------------------------------------------------------------------------------------------
 
   private enqueue(done: StorageCallback, job: () => Promise<void>): void {
@@ -187,6 +190,9 @@ export class Wal implements Storage {
     }
     const seg = this.current()
     const name = segmentName(seg.seq)
+    assert(this.offset + out.length <= seg.bytes || this.offset === this.headerEnd, () => {
+      return `wal: a ${out.length}-byte write at ${this.offset} overflows ${name}, which holds batches`
+    })
     try {
       await this.file.write(out, this.offset)
       await this.file.datasync()
