@@ -11,7 +11,8 @@ export const REPAIR_HINT =
 /**
  * WalCorruptionError: data on disk failed verification somewhere recovery must not guess (not a
  * torn tail of the last segment). The member must not start: it could forget a vote or an entry
- * it acknowledged.
+ * it acknowledged. `file` is a name within the WAL directory ('0000000000000003.wal'), `offset`
+ * the byte where the bad record (or the problem) starts.
  */
 export class WalCorruptionError extends Error {
   override readonly name = 'WalCorruptionError'
