@@ -81,7 +81,7 @@ describe('storage/wal crashes', () => {
           assert.deepStrictEqual(normalize(opened.durable), at === end ? normalize(ref.state) : expectBefore)
         })
       }),
-      { numRuns: 40 },
+      { numRuns: 100 },
     )
   })
 })

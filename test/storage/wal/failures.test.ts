@@ -141,6 +141,29 @@ describe('storage/wal failures', () => {
     })
   })
 
+  it('keeps the older snapshot if the log never refers to the new file, and the new one once it does', async () => {
+    for (const failAt of ['marker', 'removal'] as const) {
+      await withTmpDir(async (dir) => {
+        const files = new FaultyFiles()
+        const { wal } = await openWal(dir, META, OPTIONS, { fileOps: files })
+        const ref = new Reference()
+        await history(wal, ref, 12)
+        await save(wal, snapshot(20), 0)
+        ref.save(snapshot(20), 0)
+        // The new snapshot's file is durable; then the marker's write fails (a crash before the
+        // log refers to it), or the removal of covered segments fails (a crash after).
+        if (failAt === 'marker') files.arm({ op: 'write', path: /\.wal$/, error: EIO })
+        else files.arm({ op: 'unlink', path: /\.wal$/, error: EIO })
+        const err = await outcome((done) => wal.saveSnapshot(snapshot(50), 2, done))
+        assert.match(String(err?.message), /EIO/)
+        assert.ok(readdirSync(dir).includes('0000000000000032.snap'), 'the file was written first')
+        if (failAt === 'removal') ref.save(snapshot(50), 2)
+        await wal.close()
+        assert.deepStrictEqual(await reopened(dir), normalize(ref.state), failAt)
+      })
+    }
+  })
+
   it('refuses to create a log on a full disk, saying so', async () => {
     await withTmpDir(async (dir) => {
       const files = new FaultyFiles().arm({ op: 'write', error: ENOSPC })
