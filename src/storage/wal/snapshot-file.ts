@@ -20,7 +20,7 @@ import {
  * its index, term, membership and state machine data — behind the record's checksum.
  */
 
-/** SNAPSHOT_FILE_BYTES_MAX: a record's length field is a u32; Node's buffers stop a little lower. */
+/** SNAPSHOT_FILE_BYTES_MAX: a record's length field is a u32, so a snapshot file is at most 4 GiB. */
 export const SNAPSHOT_FILE_BYTES_MAX = 0xffff_ffff
 
 export function encodeSnapshotFile(metadata: Uint8Array, s: Snapshot): Uint8Array {
