@@ -102,7 +102,7 @@ export class Wal implements Storage {
     this.enqueue(done, async () => {
       if (encoded instanceof Error) throw encoded
       if (batch.snapshot) await this.writeSnapshotFile(batch.snapshot)
-      await this.append(encoded, maxEntryIndexOf(batch))
+      await this.append(encoded, maxEntryIndexOf(batch), mustSync(batch, this.hardState))
       this.hardState = batch.hardState ?? this.hardState
       if (!batch.snapshot) return
       this.snapshot = { index: batch.snapshot.meta.index, term: batch.snapshot.meta.term }
@@ -179,14 +179,19 @@ export class Wal implements Storage {
     })
   }
 
-  /** append writes framed batches at the end of the log, rolling to a new segment if needed. */
-  private async append(buf: Uint8Array, maxEntryIndex: number): Promise<void> {
+  /**
+   * append writes framed batches at the end of the log, rolling to a new segment if needed, and
+   * makes them durable unless `sync` is false (a batch that needs no fsync, see mustSync) — but a
+   * new segment is always synced, since it carries the state that older segments will drop.
+   */
+  private async append(buf: Uint8Array, maxEntryIndex: number, sync = true): Promise<void> {
     let out = buf
     // A batch goes whole into one segment. One that does not fit what is left starts the next
     // segment, unless this one holds no batch yet: then it grows past its size.
     if (this.offset + buf.length > this.current().bytes && this.offset > this.headerEnd) {
       const carry = await this.rollover()
       out = carry.length === 0 ? buf : concat(carry, buf)
+      sync = true
     }
     const seg = this.current()
     const name = segmentName(seg.seq)
@@ -195,7 +200,7 @@ export class Wal implements Storage {
     })
     try {
       await this.file.write(out, this.offset)
-      await this.file.datasync()
+      if (sync) await this.file.datasync()
     } catch (e) {
       throw ioFailure(`writing ${out.length} bytes to ${name} at offset ${this.offset}`, e)
     }
@@ -286,4 +291,20 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a)
   out.set(b, a.length)
   return out
+}
+
+/**
+ * mustSync says whether a batch must be on disk before the host acts on it. Entries, a snapshot,
+ * a new term or a vote must: they are promises made to other members. A batch that only moves
+ * the commit index need not (etcd's MustSync): a commit index lost in a crash is learned again
+ * from the leader, and the engine clamps a stale one to what it holds. Skipping that fsync
+ * removes one of the three on a durable write's path (leader append, follower append, commit).
+ * The record is still written, so a clean restart finds the latest commit; a later synced batch
+ * makes it durable too.
+ */
+export function mustSync(batch: PersistBatch, durable: HardState | undefined): boolean {
+  if (batch.entries.length > 0 || batch.snapshot) return true
+  const hs = batch.hardState
+  if (!hs) return false
+  return !durable || hs.term !== durable.term || hs.vote !== durable.vote
 }

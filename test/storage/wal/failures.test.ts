@@ -208,6 +208,34 @@ describe('storage/wal failures', () => {
   })
 })
 
+describe('which batches wait for fdatasync', () => {
+  it('a batch that only moves the commit index is written but not synced; anything else is synced', async () => {
+    await withTmpDir(async (dir) => {
+      const files = new FaultyFiles()
+      const { wal } = await openWal(dir, META, { segmentBytes: 64 * 1024 }, { fileOps: files })
+      const syncs = () => files.count('datasync', /\.wal$/)
+      const hs = (term: number, vote: number, commit: number) => hardState(term, commit, vote)
+      const steps: [PersistBatch, boolean][] = [
+        [{ entries: [], hardState: hs(1, 1, 0) }, true], // a vote
+        [{ entries: entries(1, 5) }, true], // entries
+        [{ entries: [], hardState: hs(1, 1, 3) }, false], // commit only
+        [{ entries: [], hardState: hs(2, 0, 3) }, true], // a new term
+        [{ entries: [], hardState: hs(2, 3, 5) }, true], // a vote in it
+        [{ entries: [], hardState: hs(2, 3, 6) }, false],
+      ]
+      for (const [b, synced] of steps) {
+        const before = syncs()
+        assert.equal(await outcome((d) => wal.persist(b, d)), undefined)
+        assert.equal(syncs() - before, synced ? 1 : 0, JSON.stringify(b.hardState))
+      }
+      await wal.close()
+      const opened = await openWal(dir, META, { segmentBytes: 64 * 1024 })
+      assert.deepStrictEqual(opened.durable.hardState, hs(2, 3, 6)) // written all the same
+      await opened.wal.close()
+    })
+  })
+})
+
 function deepEqual(a: unknown, b: unknown): boolean {
   try {
     assert.deepStrictEqual(a, b)
