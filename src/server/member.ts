@@ -66,9 +66,12 @@ export class Member {
     const self = config.cluster.members.find((m) => m.name === config.name)
     if (!self) throw new Error(`member ${config.name} is not in the initial cluster`)
     const dir = join(config.dataDir, 'member')
-    const opened = await openWal(dir, encodeIdentity(config.cluster.id, self), {
-      segmentBytes: config.walSegmentBytes,
-    }).catch((err: unknown) => {
+    const opened = await openWal(
+      dir,
+      encodeIdentity(config.cluster.id, self),
+      { segmentBytes: config.walSegmentBytes },
+      { logger: log },
+    ).catch((err: unknown) => {
       // The WAL names files within its directory; an operator needs the whole path.
       if (err instanceof WalCorruptionError)
         throw new Error(err.message.replace(err.file, join(dir, err.file)))
