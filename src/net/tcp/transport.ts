@@ -93,7 +93,11 @@ export class TcpTransport<M extends PeerMessage> implements Transport<M> {
       this.ctx.log.error({ err: err.message }, `peer listener error: ${err.message}`),
     )
     this.ctx.log.info(
-      { listen: formatAddress(this.address()), selfId: memberName(this.ctx.selfId), clusterId: this.ctx.clusterId },
+      {
+        listen: formatAddress(this.address()),
+        selfId: memberName(this.ctx.selfId),
+        clusterId: this.ctx.clusterId,
+      },
       `listening for peers on ${formatAddress(this.address())}`,
     )
     for (const link of this.links.values()) link.start()
