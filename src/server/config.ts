@@ -18,6 +18,8 @@ export interface ServeConfig {
   readonly electionTicks: number
   /** snapshotCount: entries applied between snapshots (etcd's --snapshot-count). */
   readonly snapshotCount: number
+  /** snapshotCatchupEntries: entries kept behind a snapshot for slow followers (etcd's name). */
+  readonly snapshotCatchupEntries: number
   readonly walSegmentBytes: number
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
@@ -40,6 +42,11 @@ export const SERVE_OPTIONS = {
   tickMs: { flag: 'heartbeat-interval', help: 'milliseconds per tick (one heartbeat)', default: '100' },
   electionTicks: { flag: 'election-ticks', help: 'ticks without a leader before an election', default: '10' },
   snapshotCount: { flag: 'snapshot-count', help: 'applied entries between snapshots', default: '10000' },
+  snapshotCatchupEntries: {
+    flag: 'snapshot-catchup-entries',
+    help: 'entries kept behind a snapshot, so a slow follower needs no snapshot',
+    default: '5000',
+  },
   walSegmentBytes: {
     flag: 'wal-segment-bytes',
     help: 'size of one preallocated WAL segment',
@@ -117,6 +124,7 @@ export function resolveServeConfig(...layers: RawServeOptions[]): ServeConfig {
     tickMs: positiveInt(get('tickMs'), '--heartbeat-interval', 1),
     electionTicks: positiveInt(get('electionTicks'), '--election-ticks', 2),
     snapshotCount: positiveInt(get('snapshotCount'), '--snapshot-count', 1),
+    snapshotCatchupEntries: positiveInt(get('snapshotCatchupEntries'), '--snapshot-catchup-entries', 0),
     walSegmentBytes: positiveInt(get('walSegmentBytes'), '--wal-segment-bytes', 4096),
     logLevel: level as ServeConfig['logLevel'],
   }

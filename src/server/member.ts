@@ -118,7 +118,10 @@ export class Member {
       durable,
       bootstrap:
         fresh && config.initialClusterState === 'new' ? config.cluster.members.map((m) => m.id) : undefined,
-      options: { snapshotEntries: config.snapshotCount, snapshotRetainEntries: 5000 },
+      options: {
+        snapshotEntries: config.snapshotCount,
+        snapshotRetainEntries: config.snapshotCatchupEntries,
+      },
       onReady: (rd) => member?.observe(rd),
       onFatal: (err) => {
         log.error({ err: err.message }, 'disk failure: stopping (an fsync is never retried)')
@@ -189,8 +192,11 @@ export class Member {
     return this.stopping
   }
 
-  /** observe logs leader changes, with the term and the leader's name (etcd's "elected leader"). */
+  /** observe logs leader changes, with the term and the leader's name, and snapshots received. */
   private observe(rd: Ready<RaftMessage>): void {
+    const installed = rd.persist.snapshot?.meta
+    if (installed)
+      this.log.info({ index: installed.index, term: installed.term }, 'installed a snapshot from the leader')
     const { leader, term } = rd.status
     if (leader === this.lastLeader && term === this.lastTerm) return
     if (leader !== this.lastLeader) {

@@ -3,15 +3,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalCluster } from '../../src/cli/local-cluster.js'
 
-/** Fast timers, so that an election after a kill takes a fraction of a second. */
+/**
+ * Fast timers, so that an election after a kill takes a fraction of a second; small segments and
+ * frequent snapshots keeping few entries behind, so that a test of seconds rolls segments over,
+ * compacts, and catches restarted members up by InstallSnapshot.
+ */
 const TEST_SERVE_ARGS = [
-  '--heartbeat-interval',
-  '20',
-  '--election-ticks',
-  '10',
-  '--wal-segment-bytes',
-  '1048576',
-]
+  ['--heartbeat-interval', '20'],
+  ['--election-ticks', '10'],
+  ['--wal-segment-bytes', '262144'],
+  ['--snapshot-count', '500'],
+  ['--snapshot-catchup-entries', '100'],
+].flat()
 
 /**
  * withCluster runs `body` against a fresh cluster of real processes on free loopback ports, with
