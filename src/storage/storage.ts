@@ -30,7 +30,8 @@ export type StorageCallback = (err?: Error) => void
 export interface Storage {
   /**
    * persist writes `batch` — snapshot first, then entries (replacing any held at the same or
-   * later indexes), then hard state — and calls `done` once all of it is durable.
+   * later indexes), then hard state — and calls `done` once all of it is durable; except that a
+   * batch for which mustSync is false may call `done` once written, before it is durable.
    */
   persist(batch: PersistBatch, done: StorageCallback): void
   /**
@@ -43,4 +44,18 @@ export interface Storage {
 /** isEmptyBatch: nothing to write, so no fsync is needed before acting on the Ready. */
 export function isEmptyBatch(b: PersistBatch): boolean {
   return b.entries.length === 0 && b.hardState === undefined && b.snapshot === undefined
+}
+
+/**
+ * mustSync says whether a batch must be durable before the host acts on it. Entries, a snapshot,
+ * a new term or a vote must: they are promises made to other members. A batch that only moves
+ * the commit index need not (etcd's MustSync): a commit index lost in a crash is learned again
+ * from the leader, and engines clamp a stale one to what their log holds. `written` is the hard
+ * state of the last batch written before this one, synced or not.
+ */
+export function mustSync(batch: PersistBatch, written: HardState | undefined): boolean {
+  if (batch.entries.length > 0 || batch.snapshot) return true
+  const hs = batch.hardState
+  if (!hs) return false
+  return !written || hs.term !== written.term || hs.vote !== written.vote
 }

@@ -2,7 +2,7 @@ import { assert } from '../../core/assert.js'
 import type { Index } from '../../core/ids.js'
 import type { Logger } from '../../core/logger.js'
 import type { HardState, Snapshot } from '../../engines/engine.js'
-import type { PersistBatch, Storage, StorageCallback } from '../storage.js'
+import { mustSync, type PersistBatch, type Storage, type StorageCallback } from '../storage.js'
 import { encodeBatch, encodeCarryBatch, encodeMarkerBatch, LogBounds, maxEntryIndexOf } from './batch.js'
 import { ioFailure, isDiskFull, toError } from './errors.js'
 import type { FileOps, WalFile } from './file-ops.js'
@@ -71,6 +71,8 @@ export class Wal implements Storage {
   private queue: Promise<void> = Promise.resolve()
   private failure: Error | undefined
   private closed = false
+  /** unsynced: the current segment ends with a batch written without fdatasync (mustSync). */
+  private unsynced = false
 
   constructor(init: WalInit) {
     this.init = init
@@ -140,6 +142,8 @@ export class Wal implements Storage {
     if (this.closed) return
     this.closed = true
     await this.queue
+    // A clean shutdown leaves nothing unsynced, not even a commit index.
+    if (this.unsynced && !this.failure) await this.file.datasync().catch(() => {})
     const next = await this.next
     await Promise.allSettled([this.file.close(), ...(next instanceof Error ? [] : [next.file.close()])])
   }
@@ -181,8 +185,10 @@ export class Wal implements Storage {
 
   /**
    * append writes framed batches at the end of the log, rolling to a new segment if needed, and
-   * makes them durable unless `sync` is false (a batch that needs no fsync, see mustSync) — but a
-   * new segment is always synced, since it carries the state that older segments will drop.
+   * makes them durable unless `sync` is false (a batch that needs no fsync, see mustSync in
+   * storage.ts: skipping it takes one of the three fsyncs off a durable put's path) — but a new
+   * segment is always synced, since it carries the state that older segments will drop. An
+   * unsynced batch becomes durable with the next fdatasync of the same file.
    */
   private async append(buf: Uint8Array, maxEntryIndex: number, sync = true): Promise<void> {
     let out = buf
@@ -201,6 +207,7 @@ export class Wal implements Storage {
     try {
       await this.file.write(out, this.offset)
       if (sync) await this.file.datasync()
+      this.unsynced = !sync
     } catch (e) {
       throw ioFailure(`writing ${out.length} bytes to ${name} at offset ${this.offset}`, e)
     }
@@ -219,6 +226,16 @@ export class Wal implements Storage {
       await installSegment(this.fs, this.init.dir, next)
     } catch (e) {
       throw ioFailure(`installing ${segmentName(next.seq)}`, e)
+    }
+    // An unsynced batch at the end of this segment must not be lost while later segments survive:
+    // that would leave a hole recovery cannot tell from damage.
+    if (this.unsynced) {
+      try {
+        await this.file.datasync()
+      } catch (e) {
+        throw ioFailure(`syncing ${segmentName(this.current().seq)} before the next segment`, e)
+      }
+      this.unsynced = false
     }
     const old = this.file
     this.file = next.file
@@ -291,20 +308,4 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a)
   out.set(b, a.length)
   return out
-}
-
-/**
- * mustSync says whether a batch must be on disk before the host acts on it. Entries, a snapshot,
- * a new term or a vote must: they are promises made to other members. A batch that only moves
- * the commit index need not (etcd's MustSync): a commit index lost in a crash is learned again
- * from the leader, and the engine clamps a stale one to what it holds. Skipping that fsync
- * removes one of the three on a durable write's path (leader append, follower append, commit).
- * The record is still written, so a clean restart finds the latest commit; a later synced batch
- * makes it durable too.
- */
-export function mustSync(batch: PersistBatch, durable: HardState | undefined): boolean {
-  if (batch.entries.length > 0 || batch.snapshot) return true
-  const hs = batch.hardState
-  if (!hs) return false
-  return !durable || hs.term !== durable.term || hs.vote !== durable.vote
 }

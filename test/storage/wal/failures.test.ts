@@ -229,9 +229,34 @@ describe('which batches wait for fdatasync', () => {
         assert.equal(syncs() - before, synced ? 1 : 0, JSON.stringify(b.hardState))
       }
       await wal.close()
+      const onSegment1 = files.calls.filter((c) => /0000000000000001\.wal$/.test(c.path) && c.op !== 'open')
+      assert.equal(onSegment1.at(-1)?.op, 'datasync', 'close syncs what was left unsynced')
       const opened = await openWal(dir, META, { segmentBytes: 64 * 1024 })
-      assert.deepStrictEqual(opened.durable.hardState, hs(2, 3, 6)) // written all the same
+      assert.deepStrictEqual(opened.durable.hardState, hs(2, 3, 6))
       await opened.wal.close()
+    })
+  })
+
+  it('syncs an unsynced segment before moving to the next, so no segment but the last has a hole', async () => {
+    await withTmpDir(async (dir) => {
+      const files = new FaultyFiles()
+      const { wal } = await openWal(dir, META, OPTIONS, { fileOps: files })
+      let i = 1
+      const seg1 = /0000000000000001\.wal$/
+      while (files.count('write', /0000000000000002\.wal$/) === 0) {
+        assert.equal(await outcome((d) => wal.persist({ entries: entries(i, i + 4, 1, 20) }, d)), undefined)
+        // Commit-only, unsynced: if the next batch rolls over, segment 1 must be synced first.
+        assert.equal(
+          await outcome((d) => wal.persist({ entries: [], hardState: hardState(1, i + 4) }, d)),
+          undefined,
+        )
+        i += 5
+      }
+      const last = files.calls
+        .filter((c) => seg1.test(c.path) && (c.op === 'write' || c.op === 'datasync'))
+        .at(-1)
+      assert.equal(last?.op, 'datasync')
+      await wal.close()
     })
   })
 })
