@@ -1,7 +1,13 @@
 import type { Rng } from '../core/rng.js'
 import type { Entry, HardState, Snapshot } from '../engines/engine.js'
 import { applyBatchTo, applySnapshotTo } from '../storage/memory-storage.js'
-import type { DurableState, PersistBatch, Storage, StorageCallback } from '../storage/storage.js'
+import {
+  type DurableState,
+  mustSync,
+  type PersistBatch,
+  type Storage,
+  type StorageCallback,
+} from '../storage/storage.js'
 import type { EventId, EventQueue } from './event-queue.js'
 
 /**
@@ -13,6 +19,10 @@ import type { EventId, EventQueue } from './event-queue.js'
  * The disk does one fsync at a time: writes complete in the order they were made, each after its
  * own fsync latency counted from the completion of the write before it. Callbacks run from the
  * event queue, never inside persist() or saveSnapshot(), as with a real disk.
+ *
+ * As the WAL does, a batch that needs no sync (mustSync in storage.ts: it only moves the commit
+ * index) completes at once but is only cached: the next write that is synced makes it durable,
+ * and a crash before that loses it.
  */
 
 export interface FaultDiskOptions {
@@ -38,6 +48,8 @@ export interface FaultDiskStats {
   lostOnCrash: number
   /** torn counts crashes that left part of a batch on disk (a prefix of at least one record). */
   torn: number
+  /** unsynced counts batches completed without a sync (mustSync false). */
+  unsynced: number
 }
 
 type Write =
@@ -96,7 +108,18 @@ export class FaultDisk implements Storage {
   /** failures arm the next writes made, one error each, in order. */
   private readonly failures: Error[] = []
   private readonly label: string
-  private readonly counters: FaultDiskStats = { writes: 0, fsyncs: 0, failed: 0, lostOnCrash: 0, torn: 0 }
+  private readonly counters: FaultDiskStats = {
+    writes: 0,
+    fsyncs: 0,
+    failed: 0,
+    lostOnCrash: 0,
+    torn: 0,
+    unsynced: 0,
+  }
+  /** cached: batches completed without a sync, oldest first; durable with the next synced write. */
+  private cached: PersistBatch[] = []
+  /** headUnsynced: the write in progress is a batch that will complete without a sync. */
+  private headUnsynced = false
 
   constructor(
     private readonly queue: EventQueue,
@@ -132,7 +155,7 @@ export class FaultDisk implements Storage {
     this.submit({ kind: 'snapshot', snapshot, retainEntries, done, ...this.armed() })
   }
 
-  /** durable returns what a restart would find: the initial state plus every completed write. */
+  /** durable returns what a restart after a crash would find: the initial state plus every synced write. */
   durable(): DurableState {
     return this.state
   }
@@ -173,8 +196,9 @@ export class FaultDisk implements Storage {
         this.counters.torn++
       }
     }
-    this.counters.lostOnCrash += this.writes.length
+    this.counters.lostOnCrash += this.writes.length + this.cached.length
     this.writes.length = 0
+    this.cached = []
     return this.state
   }
 
@@ -192,7 +216,19 @@ export class FaultDisk implements Storage {
   private startHead(): void {
     const gen = this.generation
     const { minMs, maxMs } = this.options.fsyncLatency
-    this.inProgress = this.queue.after(this.rng.int(minMs, maxMs), () => this.complete(gen), this.label)
+    const head = this.writes[0]
+    const written = this.lastCachedHardState() ?? this.state.hardState
+    this.headUnsynced = head?.kind === 'batch' && head.error === undefined && !mustSync(head.batch, written)
+    const latency = this.headUnsynced ? 0 : this.rng.int(minMs, maxMs)
+    this.inProgress = this.queue.after(latency, () => this.complete(gen), this.label)
+  }
+
+  private lastCachedHardState(): HardState | undefined {
+    for (let k = this.cached.length - 1; k >= 0; k--) {
+      const hs = this.cached[k]?.hardState
+      if (hs) return hs
+    }
+    return undefined
   }
 
   private complete(gen: number): void {
@@ -203,8 +239,14 @@ export class FaultDisk implements Storage {
     this.inProgress = undefined
     if (w.error) {
       this.counters.failed++
+    } else if (this.headUnsynced && w.kind === 'batch') {
+      this.counters.unsynced++
+      this.cached.push(w.batch)
     } else {
       this.counters.fsyncs++
+      // A sync makes every write before it durable too.
+      for (const b of this.cached) this.state = applyBatchTo(this.state, b)
+      this.cached = []
       this.state =
         w.kind === 'batch'
           ? applyBatchTo(this.state, w.batch)

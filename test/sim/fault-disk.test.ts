@@ -7,7 +7,7 @@ import type { Entry, HardState, Snapshot } from '../../src/engines/engine.js'
 import { EventQueue } from '../../src/sim/event-queue.js'
 import { batchOf, FaultDisk, type FaultDiskOptions, walRecords } from '../../src/sim/fault-disk.js'
 import { applyBatchTo, applySnapshotTo } from '../../src/storage/memory-storage.js'
-import type { DurableState, PersistBatch } from '../../src/storage/storage.js'
+import { type DurableState, mustSync, type PersistBatch } from '../../src/storage/storage.js'
 
 const OPTS: FaultDiskOptions = { fsyncLatency: { minMs: 2, maxMs: 10 }, tornWrites: false }
 
@@ -41,6 +41,26 @@ function setup(options: FaultDiskOptions = OPTS, seed = 1, initial?: DurableStat
   return { queue, disk, done, write, drain: () => queue.runUntil(queue.now() + 100_000, 100_000) }
 }
 
+/**
+ * syncedState is what completed batches leave on disk: those that mustSync, and before each of
+ * them every unsynced one (a sync flushes what was written before it).
+ */
+function syncedState(batches: readonly PersistBatch[]): { state: DurableState; unsyncedAtEnd: number } {
+  let state: DurableState = { entries: [] }
+  let cached: PersistBatch[] = []
+  let written: HardState | undefined
+  for (const b of batches) {
+    if (mustSync(b, written)) {
+      state = [...cached, b].reduce(applyBatchTo, state)
+      cached = []
+    } else {
+      cached.push(b)
+    }
+    written = b.hardState ?? written
+  }
+  return { state, unsyncedAtEnd: cached.length }
+}
+
 describe('sim/fault-disk', () => {
   it('completes writes in order, from the queue, one fsync after another', () => {
     const { queue, disk, done, write, drain } = setup()
@@ -60,7 +80,24 @@ describe('sim/fault-disk', () => {
       prev = at
     }
     assert.deepEqual(norm(disk.durable()), { hardState: hs(2), snapshot: snap(1), entries: entries(2, 3) })
-    assert.deepEqual(disk.stats, { writes: 3, fsyncs: 3, failed: 0, lostOnCrash: 0, torn: 0 })
+    assert.deepEqual(disk.stats, { writes: 3, fsyncs: 3, failed: 0, lostOnCrash: 0, torn: 0, unsynced: 0 })
+  })
+
+  it('completes a commit-only batch at once, durable only with the next sync; a crash before loses it', () => {
+    const { queue, disk, done, write, drain } = setup()
+    write(1, { entries: entries(1, 2), hardState: hs(1, 0) })
+    write(2, { entries: [], hardState: hs(1, 2) }) // commit only: no sync
+    drain()
+    assert.equal(done[1]?.at, done[0]?.at, 'no fsync latency')
+    assert.deepEqual(disk.durable().hardState, hs(1, 0))
+    write(3, { entries: [], hardState: hs(1, 2) })
+    write(4, { entries: entries(3, 3) }) // synced: flushes 2 and 3 with it
+    drain()
+    assert.deepEqual(disk.durable().hardState, hs(1, 2))
+    write(5, { entries: [], hardState: hs(1, 3) })
+    drain()
+    assert.deepEqual(disk.crash().hardState, hs(1, 2), 'the unsynced commit is lost')
+    assert.equal(disk.stats.unsynced, 3)
   })
 
   it('shows in durable() only what completed', () => {
@@ -193,7 +230,7 @@ describe('sim/fault-disk', () => {
           })
           queue.runUntil(crashAt, 1000)
           const completed = done.length
-          const before = batches.slice(0, completed).reduce(applyBatchTo, { entries: [] } as DurableState)
+          const { state: before, unsyncedAtEnd } = syncedState(batches.slice(0, completed))
           assert.deepEqual(norm(disk.durable()), norm(before))
           const after = disk.crash()
           drain()
@@ -208,7 +245,7 @@ describe('sim/fault-disk', () => {
             prefixes.some((p) => isDeepEqual(norm(p), norm(after))),
             'durable state is a strict prefix of the write in progress',
           )
-          assert.equal(disk.stats.lostOnCrash, batches.length - completed)
+          assert.equal(disk.stats.lostOnCrash, batches.length - completed + unsyncedAtEnd)
         },
       ),
       { numRuns: 300 },
