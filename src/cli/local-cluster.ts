@@ -114,6 +114,20 @@ export class LocalCluster {
     return this.signal(name, 'SIGTERM')
   }
 
+  /**
+   * pause stops a member's process without killing it (SIGSTOP) — a long GC pause or a stalled
+   * VM: its sockets stay open and its timers stop. resume (SIGCONT) lets it run on, unaware.
+   */
+  pause(name: string): void {
+    const child = this.member(name).child
+    if (child && isRunning(child)) child.kill('SIGSTOP')
+  }
+
+  resume(name: string): void {
+    const child = this.member(name).child
+    if (child && isRunning(child)) child.kill('SIGCONT')
+  }
+
   /** waitExit resolves with the exit code of a member expected to stop by itself. */
   waitExit(name: string): Promise<number | null> {
     const child = this.member(name).child

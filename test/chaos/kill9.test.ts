@@ -10,7 +10,8 @@ import { AckWorkload, RegisterWorkload } from './workload.js'
 
 /**
  * Real processes, real disks, `kill -9`: a 3-member cluster under client load while a nemesis
- * kills members (the leader half the time) and restarts them. At the end every acknowledged write
+ * kills members (the leader half the time, sometimes all at once) and restarts them, or pauses
+ * the leader with SIGSTOP. At the end every acknowledged write
  * must be on every member, the replicas must agree, and the history must be linearizable.
  * CHAOS_SECONDS lengthens the run (default 20); CHAOS_SEED picks the victims.
  */
@@ -26,7 +27,7 @@ describe('kill -9 under load', { timeout: (SECONDS + 90) * 1000 }, () => {
       const acks = new AckWorkload(c.endpoints)
       let done = false
       const load = Promise.all([registers.run(4, () => done), acks.run(2, () => done)])
-      const kills = await nemesis(c, SEED, SECONDS * 1000)
+      const { kills, pauses } = await nemesis(c, SEED, SECONDS * 1000)
       done = true
       await load
       for (const m of c.members) if (!c.isUp(m.name)) c.start(m.name)
@@ -36,12 +37,12 @@ describe('kill -9 under load', { timeout: (SECONDS + 90) * 1000 }, () => {
       const count = (s: string) => registers.history.filter((o) => o.status === s).length
       const ok = count('ok')
       console.log(
-        `seed ${SEED}: ${kills} kills; register ops ok ${ok}, fail ${count('fail')}, unknown ${count('unknown')}; ` +
+        `seed ${SEED}: ${kills} kills, ${pauses} pauses; register ops ok ${ok}, fail ${count('fail')}, unknown ${count('unknown')}; ` +
           `acknowledged ${acks.acked.length} of ${acks.attempts} fresh writes; ` +
           `${logCount(c, /removed a compacted segment/)} segments compacted, ` +
           `${logCount(c, /installed a snapshot/)} snapshots installed from a leader`,
       )
-      assert.ok(kills >= Math.floor(SECONDS / 4), `only ${kills} kills`)
+      assert.ok(kills + pauses >= Math.floor(SECONDS / 4), `only ${kills} kills and ${pauses} pauses`)
       assert.ok(
         ok >= 100 && acks.acked.length >= 50,
         `too little got through: ${ok} ops, ${acks.acked.length} acks`,
@@ -72,27 +73,41 @@ describe('kill -9 under load', { timeout: (SECONDS + 90) * 1000 }, () => {
 })
 
 /**
- * nemesis kills one member at a time — the leader half the time — and restarts it soon after;
- * one round in five it kills every member at once, as a power cut of the whole cluster would
- * (except that the page cache survives: fsync itself is tested in test/storage/wal/).
+ * nemesis kills one member at a time — the leader half the time — and restarts it soon after.
+ * One round in five it kills every member at once, as a power cut of the whole cluster would
+ * (except that the page cache survives: fsync itself is tested in test/storage/wal/); one in
+ * five it pauses the leader (SIGSTOP) long enough for the others to elect another, then lets it
+ * run on believing it still leads — the stale leader of every read-safety story.
  */
-async function nemesis(c: LocalCluster, seed: number, ms: number): Promise<number> {
+async function nemesis(
+  c: LocalCluster,
+  seed: number,
+  ms: number,
+): Promise<{ kills: number; pauses: number }> {
   const rng = seededRng(seed)
   const end = performance.now() + ms
-  let kills = 0
+  const faults = { kills: 0, pauses: 0 }
   while (performance.now() < end) {
     await sleep(rng.int(1000, 2500))
     const leader = (await statusOf(c.endpoints[0] as string))?.leaderName
-    const all = rng.chance(0.2)
-    const victims = all
-      ? c.members.map((m) => m.name)
-      : [typeof leader === 'string' && rng.chance(0.5) ? leader : rng.pick(c.members).name]
+    const roll = rng.int(1, 5)
+    if (roll === 1 && typeof leader === 'string') {
+      c.pause(leader)
+      faults.pauses++
+      await sleep(rng.int(500, 2000))
+      c.resume(leader)
+      continue
+    }
+    const victims =
+      roll === 2
+        ? c.members.map((m) => m.name)
+        : [typeof leader === 'string' && rng.chance(0.5) ? leader : rng.pick(c.members).name]
     await Promise.all(victims.map((v) => c.kill9(v)))
-    kills += victims.length
+    faults.kills += victims.length
     await sleep(rng.int(200, 1500))
     for (const v of victims) c.start(v)
   }
-  return kills
+  return faults
 }
 
 /** convergeAndCompare writes a marker through the leader, then waits until every member applied

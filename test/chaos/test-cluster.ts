@@ -11,7 +11,7 @@ import { LocalCluster } from '../../src/cli/local-cluster.js'
 const TEST_SERVE_ARGS = [
   ['--heartbeat-interval', '20'],
   ['--election-ticks', '10'],
-  ['--wal-segment-bytes', '262144'],
+  ['--wal-segment-bytes', '65536'],
   ['--snapshot-count', '500'],
   ['--snapshot-catchup-entries', '100'],
 ].flat()
