@@ -29,8 +29,12 @@ async function fetchStatus(endpoint: string): Promise<Row> {
     if (!res.ok) return { endpoint, error: `HTTP ${res.status}` }
     return { endpoint, status: (await res.json()) as MemberStatus }
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code
-    return { endpoint, error: cause ?? (err instanceof Error ? err.message : String(err)) }
+    // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, a timeout, a bad port).
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause
+    return {
+      endpoint,
+      error: cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err)),
+    }
   }
 }
 
