@@ -13,7 +13,7 @@ import { RegisterKv } from '../kv/register-kv.js'
 import { TcpTransport } from '../net/tcp/index.js'
 import { Host } from '../node/host.js'
 import { WallClockTicker } from '../node/wall-clock.js'
-import { openWal, type Wal, WalCorruptionError } from '../storage/wal/index.js'
+import { type OpenedWal, openWal, type Wal, WalCorruptionError } from '../storage/wal/index.js'
 import { ClientHttpServer } from './client-http.js'
 import type { ServeConfig } from './config.js'
 import { formatAddress, hexId, type MemberSpec } from './identity.js'
@@ -65,27 +65,7 @@ export class Member {
   static async start(config: ServeConfig, log: Logger, onFatal: (err: Error) => void): Promise<Member> {
     const self = config.cluster.members.find((m) => m.name === config.name)
     if (!self) throw new Error(`member ${config.name} is not in the initial cluster`)
-    const dir = join(config.dataDir, 'member')
-    const opened = await openWal(
-      dir,
-      encodeIdentity(config.cluster.id, self),
-      { segmentBytes: config.walSegmentBytes },
-      { logger: log },
-    ).catch((err: unknown) => {
-      // The WAL names files within its directory; an operator needs the whole path.
-      if (err instanceof WalCorruptionError)
-        throw new Error(err.message.replace(err.file, join(dir, err.file)))
-      throw err
-    })
-    const stored = decodeIdentity(opened.metadata)
-    if (stored.clusterId !== config.cluster.id || stored.memberId !== hexId(self.id)) {
-      await opened.wal.close()
-      throw new Error(
-        `${config.dataDir} belongs to member ${stored.name} (${stored.memberId}) of cluster ${stored.clusterId}, ` +
-          `not ${self.name} (${hexId(self.id)}) of cluster ${config.cluster.id}: ` +
-          'use that member name and --initial-cluster, or another --data-dir',
-      )
-    }
+    const opened = await openDataDir(config, self, log)
     const durable = opened.durable
     const fresh = !durable.hardState && !durable.snapshot && durable.entries.length === 0
     const peers = new Map(config.cluster.members.filter((m) => m.id !== self.id).map((m) => [m.id, m.peer]))
@@ -218,4 +198,32 @@ function decodeIdentity(b: Uint8Array): { clusterId: string; memberId: string; n
   const out = { clusterId: r.string(), memberId: r.string(), name: r.string() }
   r.expectEnd('member identity')
   return out
+}
+
+/**
+ * openDataDir recovers the member's WAL and snapshots, and refuses a data dir that another
+ * member or cluster wrote: starting on it would mix two clusters' logs.
+ */
+async function openDataDir(config: ServeConfig, self: MemberSpec, log: Logger): Promise<OpenedWal> {
+  const dir = join(config.dataDir, 'member')
+  const opened = await openWal(
+    dir,
+    encodeIdentity(config.cluster.id, self),
+    { segmentBytes: config.walSegmentBytes },
+    { logger: log },
+  ).catch((err: unknown) => {
+    // The WAL names files within its directory; an operator needs the whole path.
+    if (err instanceof WalCorruptionError) throw new Error(err.message.replace(err.file, join(dir, err.file)))
+    throw err
+  })
+  const stored = decodeIdentity(opened.metadata)
+  if (stored.clusterId !== config.cluster.id || stored.memberId !== hexId(self.id)) {
+    await opened.wal.close()
+    throw new Error(
+      `${config.dataDir} belongs to member ${stored.name} (${stored.memberId}) of cluster ${stored.clusterId}, ` +
+        `not ${self.name} (${hexId(self.id)}) of cluster ${config.cluster.id}: ` +
+        'use that member name and --initial-cluster, or another --data-dir',
+    )
+  }
+  return opened
 }

@@ -36,6 +36,19 @@ describe('refusals', { timeout: 60_000 }, () => {
     })
   })
 
+  it("a member refuses to start on a data dir another cluster's member wrote", async () => {
+    await withCluster(1, async (c) => {
+      await waitForLeader(c)
+      assert.equal(await c.stop('n1'), 0)
+      c.start('n1', ['--initial-cluster-token', 'another-cluster'])
+      assert.equal(await c.waitExit('n1'), 1)
+      assert.match(
+        c.member('n1').log.join('\n'),
+        /belongs to member n1 \([0-9a-f]+\) of cluster [0-9a-f]{16}, not n1/,
+      )
+    })
+  })
+
   it('a member started with another cluster id is refused by its peers, who keep serving', async () => {
     await withCluster(3, async (c) => {
       await waitForLeader(c)
