@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { waitFor, waitForLeader } from '../../src/cli/local-cluster.js'
 import { HttpKvClient } from '../../src/client/http-kv-client.js'
+import { seededRng } from '../../src/core/rng.js'
 import { withCluster } from './test-cluster.js'
 
 /**
@@ -33,6 +35,30 @@ describe('refusals', { timeout: 60_000 }, () => {
       assert.match(log, /snapshot|re-add/)
       // The other two still serve.
       assert.equal((await kv.put('after', 'corruption')).status, 'ok')
+    })
+  })
+
+  it('a member keeps serving after random bytes on its peer and client ports', async () => {
+    await withCluster(3, async (c) => {
+      await waitForLeader(c)
+      const rng = seededRng(4)
+      const target = c.member('n1')
+      for (let k = 0; k < 60; k++) {
+        const bytes = Uint8Array.from({ length: rng.int(1, 2048) }, () => rng.int(0, 255))
+        await sendAndClose(target.peer, bytes)
+        await sendAndClose(target.client, bytes)
+      }
+      // A frame header announcing 4 GiB, and half an HTTP request.
+      await sendAndClose(target.peer, Uint8Array.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]))
+      await sendAndClose(
+        target.client,
+        new TextEncoder().encode('PUT /v0/kv/x HTTP/1.1\r\nContent-Length: 99\r\n\r\nab'),
+      )
+      assert.ok(c.isUp('n1'), 'n1 survived')
+      const kv = new HttpKvClient([target.client])
+      for (let i = 0; i < 20; i++) assert.equal((await kv.put(`after-${i}`, 'garbage')).status, 'ok')
+      const got = await kv.get('after-19')
+      assert.ok(got.status === 'ok' && got.value === 'garbage')
     })
   })
 
@@ -98,5 +124,17 @@ function listFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name)
     return statSync(p).isDirectory() ? listFiles(p) : [p]
+  })
+}
+
+/** sendAndClose writes `bytes` to host:port and closes; errors (a reset) are what we expect. */
+function sendAndClose(address: string, bytes: Uint8Array): Promise<void> {
+  const [host, port] = address.split(':') as [string, string]
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), host, () => socket.end(bytes))
+    socket.on('error', () => resolve())
+    socket.on('close', () => resolve())
+    socket.setTimeout(2000, () => socket.destroy())
+    socket.resume()
   })
 }
