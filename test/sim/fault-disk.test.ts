@@ -84,7 +84,7 @@ describe('sim/fault-disk', () => {
   })
 
   it('completes a commit-only batch at once, durable only with the next sync; a crash before loses it', () => {
-    const { queue, disk, done, write, drain } = setup()
+    const { disk, done, write, drain } = setup()
     write(1, { entries: entries(1, 2), hardState: hs(1, 0) })
     write(2, { entries: [], hardState: hs(1, 2) }) // commit only: no sync
     drain()
