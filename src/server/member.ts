@@ -16,6 +16,7 @@ import { WallClockTicker } from '../node/wall-clock.js'
 import { type OpenedWal, openWal, type Wal, WalCorruptionError } from '../storage/wal/index.js'
 import { ClientHttpServer } from './client-http.js'
 import type { ServeConfig } from './config.js'
+import { DataDirLock } from './data-dir-lock.js'
 import { formatAddress, hexId, type MemberSpec } from './identity.js'
 
 /**
@@ -24,6 +25,16 @@ import { formatAddress, hexId, type MemberSpec } from './identity.js'
  * the WAL is recovered before anything listens, and the peer port opens only once the host can
  * take messages.
  */
+
+/** MemberParts: what a running member owns, and stop() closes. */
+interface MemberParts {
+  readonly wal: Wal
+  readonly transport: TcpTransport<RaftMessage>
+  readonly host: Host<RaftMessage>
+  readonly ticker: WallClockTicker
+  readonly client: ClientHttpServer
+  readonly lock: DataDirLock
+}
 
 /** MemberStatus is what `synod status` prints for one member. */
 export interface MemberStatus {
@@ -50,11 +61,7 @@ export class Member {
     readonly config: ServeConfig,
     readonly self: MemberSpec,
     private readonly log: Logger,
-    private readonly wal: Wal,
-    private readonly transport: TcpTransport<RaftMessage>,
-    private readonly host: Host<RaftMessage>,
-    private readonly ticker: WallClockTicker,
-    readonly client: ClientHttpServer,
+    private readonly parts: MemberParts,
   ) {}
 
   /**
@@ -65,7 +72,11 @@ export class Member {
   static async start(config: ServeConfig, log: Logger, onFatal: (err: Error) => void): Promise<Member> {
     const self = config.cluster.members.find((m) => m.name === config.name)
     if (!self) throw new Error(`member ${config.name} is not in the initial cluster`)
-    const opened = await openDataDir(config, self, log)
+    const lock = DataDirLock.acquire(config.dataDir)
+    const opened = await openDataDir(config, self, log).catch((err: unknown) => {
+      lock.release()
+      throw err
+    })
     const durable = opened.durable
     const fresh = !durable.hardState && !durable.snapshot && durable.entries.length === 0
     const peers = new Map(config.cluster.members.filter((m) => m.id !== self.id).map((m) => [m.id, m.peer]))
@@ -120,9 +131,10 @@ export class Member {
     } catch (err) {
       host.stop()
       await Promise.allSettled([transport.close(), client.close(), opened.wal.close()])
+      lock.release()
       throw err
     }
-    member = new Member(config, self, log, opened.wal, transport, host, ticker, client)
+    member = new Member(config, self, log, { wal: opened.wal, transport, host, ticker, client, lock })
     ticker.start()
     log.info(
       {
@@ -138,7 +150,7 @@ export class Member {
   }
 
   status(): MemberStatus {
-    const s = this.host.status()
+    const s = this.parts.host.status()
     const nameOf = (id: NodeId) => this.config.cluster.members.find((m) => m.id === id)?.name ?? null
     return {
       name: this.self.name,
@@ -151,7 +163,7 @@ export class Member {
       commit: s.commit,
       applied: s.applied,
       lastIndex: s.lastIndex,
-      walBytes: this.wal.sizeBytes(),
+      walBytes: this.parts.wal.sizeBytes(),
       voters: s.membership.voters.map((v) => nameOf(v) ?? hexId(v)),
     }
   }
@@ -162,11 +174,12 @@ export class Member {
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      this.ticker.stop()
-      await this.client.close()
-      this.host.stop()
-      await this.wal.close()
-      await this.transport.close()
+      this.parts.ticker.stop()
+      await this.parts.client.close()
+      this.parts.host.stop()
+      await this.parts.wal.close()
+      await this.parts.transport.close()
+      this.parts.lock.release()
       this.log.info({}, 'stopped')
     })()
     return this.stopping

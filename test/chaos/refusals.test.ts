@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { waitFor, waitForLeader } from '../../src/cli/local-cluster.js'
 import { HttpKvClient } from '../../src/client/http-kv-client.js'
 import { seededRng } from '../../src/core/rng.js'
+import { memberIdOf, type PeerAddress, parseAddress } from '../../src/server/identity.js'
 import { withCluster } from './test-cluster.js'
 
 /**
@@ -13,6 +16,8 @@ import { withCluster } from './test-cluster.js'
  * must say where and what to do) and a process from another cluster (its peers refuse it, and the
  * cluster keeps serving).
  */
+
+const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js')
 
 describe('refusals', { timeout: 60_000 }, () => {
   it('a member whose WAL has a flipped byte in the middle refuses to start, naming file and offset', async () => {
@@ -61,6 +66,36 @@ describe('refusals', { timeout: 60_000 }, () => {
     })
   })
 
+  it('a second process on the same data dir is refused while the first keeps serving', async () => {
+    await withCluster(1, async (c) => {
+      await waitForLeader(c)
+      const first = c.member('n1').child
+      const port = 1 + Number(c.member('n1').client.split(':')[1])
+      const second = spawn(process.execPath, [
+        MAIN,
+        'serve',
+        '--name',
+        'n1',
+        '--data-dir',
+        c.member('n1').dataDir,
+        '--listen-client',
+        `127.0.0.1:${port}`,
+        '--initial-cluster-token',
+        'chaos',
+        '--initial-cluster',
+        `n1=${c.member('n1').peer}`,
+      ])
+      let out = ''
+      second.stdout.on('data', (b: Buffer) => {
+        out += b.toString('utf8')
+      })
+      const code = await new Promise((r) => second.once('exit', r))
+      assert.equal(code, 1)
+      assert.match(out, new RegExp(`is in use by process ${first?.pid}`))
+      assert.equal((await new HttpKvClient(c.endpoints).put('still', 'mine')).status, 'ok')
+    })
+  })
+
   it("a member refuses to start on a data dir another cluster's member wrote", async () => {
     await withCluster(1, async (c) => {
       await waitForLeader(c)
@@ -78,10 +113,12 @@ describe('refusals', { timeout: 60_000 }, () => {
     await withCluster(3, async (c) => {
       await waitForLeader(c)
       await c.stop('n3')
-      // Same name and addresses, another token: another cluster id (and member id).
+      // Same name and addresses, another token: another cluster id (and member ids). Only the
+      // smaller id of a pair dials, so pick a token that makes the impostor the smallest in its
+      // own view: it then dials n1 and n2, who must refuse it.
       c.start('n3', [
         '--initial-cluster-token',
-        'another-cluster',
+        impostorToken(c.members.map((m) => ({ name: m.name, peer: parseAddress(m.peer, m.name) }))),
         '--data-dir',
         `${c.member('n3').dataDir}-x`,
       ])
@@ -136,4 +173,13 @@ function sendAndClose(address: string, bytes: Uint8Array): Promise<void> {
     socket.setTimeout(2000, () => socket.destroy())
     socket.resume()
   })
+}
+
+/** impostorToken finds a cluster token under which n3 has the smallest member id of all. */
+function impostorToken(members: readonly { name: string; peer: PeerAddress }[]): string {
+  for (let k = 0; ; k++) {
+    const token = `another-cluster-${k}`
+    const ids = members.map((m) => memberIdOf(m.name, m.peer, token))
+    if (ids[2] === Math.min(...ids)) return token
+  }
 }
