@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { LocalCluster, statusOf } from './local-cluster.js'
+import { LocalCluster, type LocalMember, statusOf } from './local-cluster.js'
 
 /**
  * runClusterUp is `synod cluster up`: a local cluster of separate `synod serve` processes, data
@@ -49,8 +49,9 @@ export async function runClusterUp(o: ClusterUpOptions, out: (line: string) => v
   }
   process.on('SIGINT', stopAll)
   process.on('SIGTERM', stopAll)
-  const ready = await waitReady(cluster)
-  if (ready && !stopping) printEndpoints(cluster, out)
+  const leader = await waitReady(cluster)
+  const ready = leader !== undefined
+  if (leader && !stopping) printEndpoints(cluster, leader, out)
   if (!ready && !stopping) {
     out(`the cluster did not agree on a leader within ${READY_TIMEOUT_MS / 1000} s; stopping`)
     stopAll()
@@ -59,20 +60,24 @@ export async function runClusterUp(o: ClusterUpOptions, out: (line: string) => v
   return ready ? 0 : 1
 }
 
-/** waitReady polls every member until all name the same leader, or one exits, or time runs out. */
-async function waitReady(c: LocalCluster): Promise<boolean> {
+/**
+ * waitReady polls every member until all name the same leader (returned), or one exits, or time
+ * runs out (undefined).
+ */
+async function waitReady(c: LocalCluster): Promise<LocalMember | undefined> {
   const deadline = performance.now() + READY_TIMEOUT_MS
   while (performance.now() < deadline) {
-    if (c.members.some((m) => !c.isUp(m.name))) return false
+    if (c.members.some((m) => !c.isUp(m.name))) return undefined
     const leaders = await Promise.all(c.members.map((m) => statusOf(m.client).then((s) => s?.leaderName)))
-    if (typeof leaders[0] === 'string' && leaders.every((l) => l === leaders[0])) return true
+    const [first] = leaders
+    if (typeof first === 'string' && leaders.every((l) => l === first)) return c.member(first)
     await new Promise((r) => setTimeout(r, 100))
   }
-  return false
+  return undefined
 }
 
-function printEndpoints(c: LocalCluster, out: (line: string) => void): void {
-  const first = c.members[0]?.client
+function printEndpoints(c: LocalCluster, leader: LocalMember, out: (line: string) => void): void {
+  const flag = c.members[0]?.client === '127.0.0.1:2379' ? '' : ` --endpoints ${c.endpoints.join(',')}`
   out('')
   out(`Synod cluster of ${c.members.length} is up. Ctrl-C stops it.`)
   for (const m of c.members) {
@@ -81,9 +86,12 @@ function printEndpoints(c: LocalCluster, out: (line: string) => void): void {
     )
   }
   out('')
-  out(`  status:  node ${MAIN} status --endpoints ${c.endpoints.join(',')}`)
-  out(`  put:     curl -X PUT http://${first}/v0/kv/hello -d world`)
-  out(`  get:     curl http://${first}/v0/kv/hello`)
+  out(`  put:     node ${MAIN} put hello world${flag}`)
+  out(`  get:     node ${MAIN} get hello${flag}`)
+  out(`  status:  node ${MAIN} status${flag}`)
+  out(
+    `  curl:    curl -X PUT http://${leader.client}/v0/kv/hello -d world   (writes go to the leader, ${leader.name} now)`,
+  )
   out('')
 }
 

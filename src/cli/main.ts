@@ -5,6 +5,7 @@ import { type RawServeOptions, SERVE_OPTIONS, type ServeOptionName } from '../se
 import { runCheckCommand } from './check-cli.js'
 import { runClusterUp } from './cluster-command.js'
 import { runDemo } from './demo.js'
+import { type KvCommand, runKvCommand } from './kv-commands.js'
 import { runServe } from './serve-command.js'
 import { parseNemesis, parseSeeds, runSimCommand } from './sim-command.js'
 import { runStatus } from './status-command.js'
@@ -122,6 +123,44 @@ program
     const opts = { nodes: o.nodes, dataDir: o.dataDir, portBase: o.portBase, host: o.host, extraArgs: extra }
     process.exitCode = await runClusterUp(opts, (line) => process.stdout.write(`${line}\n`))
   })
+
+const DEFAULT_ENDPOINTS = '127.0.0.1:2379,127.0.0.1:2381,127.0.0.1:2383'
+
+/** kv runs one put/get/del against the interim client port, finding the leader. */
+async function kv(endpoints: string, cmd: KvCommand): Promise<void> {
+  const list = endpoints.split(',').map((e) => e.trim().replace(/^https?:\/\//, ''))
+  const print = (stream: NodeJS.WriteStream) => (line: string) => stream.write(`${line}\n`)
+  process.exitCode = await runKvCommand(list, cmd, print(process.stdout), print(process.stderr))
+}
+
+program
+  .command('put')
+  .description('write a key (acknowledged once a quorum has it on disk); prints OK')
+  .argument('<key>')
+  .argument('<value>')
+  .option('--endpoints <list>', 'client addresses, comma-separated', DEFAULT_ENDPOINTS)
+  .action((key: string, value: string, o: { endpoints: string }) =>
+    kv(o.endpoints, { op: 'put', key, value }),
+  )
+
+program
+  .command('get')
+  .description('read a key (linearizable unless --consistency s); prints its value, nothing if absent')
+  .argument('<key>')
+  .option('--endpoints <list>', 'client addresses, comma-separated', DEFAULT_ENDPOINTS)
+  .addOption(
+    new Option('--consistency <level>', 'l: linearizable, s: serializable').choices(['l', 's']).default('l'),
+  )
+  .action((key: string, o: { endpoints: string; consistency: 'l' | 's' }) =>
+    kv(o.endpoints, { op: 'get', key, serializable: o.consistency === 's' }),
+  )
+
+program
+  .command('del')
+  .description('delete a key; prints the number of keys deleted')
+  .argument('<key>')
+  .option('--endpoints <list>', 'client addresses, comma-separated', DEFAULT_ENDPOINTS)
+  .action((key: string, o: { endpoints: string }) => kv(o.endpoints, { op: 'del', key }))
 
 program
   .command('status')

@@ -166,7 +166,9 @@ function httpStatusOf(e: HostError): number {
 }
 
 function errorDetail(e: HostError): object {
-  return e.code === 'not-leader' ? { leader: e.leaderHint === 0 ? null : e.leaderHint.toString(16) } : {}
+  if (e.code !== 'not-leader') return {}
+  const message = 'this member does not lead: send writes to the leader (synod put finds it)'
+  return { leader: e.leaderHint === 0 ? null : e.leaderHint.toString(16), message }
 }
 
 function reply(res: ServerResponse, status: number, body: object): void {

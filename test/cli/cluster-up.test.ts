@@ -44,10 +44,16 @@ describe('synod cluster up', { timeout: 60_000 }, () => {
       assert.match(text, /n1 \| .*INFO/) // each member's log, prefixed with its name
       assert.equal(pids().length, 3)
 
+      assert.match(text, /put: +node .*main\.js put hello world --endpoints/)
+      // synod put / get / del find the leader among the endpoints, whichever member leads.
+      const synod = async (...args: string[]) =>
+        (await run(process.execPath, [MAIN, ...args, '--endpoints', endpoints.join(',')])).stdout
+      assert.equal(await synod('put', 'hello', 'world'), 'OK\n')
+      assert.equal(await synod('get', 'hello'), 'world\n')
+      assert.equal(await synod('del', 'hello'), '1\n')
+      assert.equal(await synod('get', 'hello'), '')
       const kv = new HttpKvClient(endpoints)
-      assert.equal((await kv.put('hello', 'world')).status, 'ok')
-      const got = await kv.get('hello')
-      assert.ok(got.status === 'ok' && got.value === 'world')
+      assert.equal((await kv.put('hello', 'again')).status, 'ok')
 
       const status = await run(process.execPath, [
         MAIN,

@@ -62,7 +62,11 @@ describe('client port (HTTP)', () => {
       [
         { ok: false, error: { code: 'not-leader', leaderHint: nodeId(0xab) } },
         421,
-        { error: 'not-leader', leader: 'ab' },
+        {
+          error: 'not-leader',
+          leader: 'ab',
+          message: 'this member does not lead: send writes to the leader (synod put finds it)',
+        },
       ],
       [{ ok: false, error: { code: 'not-committed' } }, 409, { error: 'not-committed' }],
       [{ ok: false, error: { code: 'unknown' } }, 504, { error: 'unknown' }],
