@@ -198,10 +198,9 @@ export class MvccStore implements TxnTarget {
         const rec = h.records[i] as KeyRecord
         const before = h.records[i - 1]
         const prevKv = before === undefined || before.tombstone ? undefined : h.kvOf(before)
+        const type = rec.tombstone ? 'delete' : 'put'
         const kv = rec.tombstone ? tombstoneKv(h.key, rec.rev) : h.kvOf(rec)
-        const event: Event = prevKv
-          ? { type: kv.version ? 'put' : 'delete', kv, prevKv }
-          : { type: kv.version ? 'put' : 'delete', kv }
+        const event: Event = prevKv ? { type, kv, prevKv } : { type, kv }
         found.push({ rev: rec.rev, sub: rec.sub, event })
       }
     }

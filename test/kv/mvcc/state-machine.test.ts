@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import type { Index, Term } from '../../../src/core/ids.js'
 import type { Entry } from '../../../src/engines/engine.js'
 import { encodeMvccCommand, encodeRangeQuery, type MvccCommand } from '../../../src/kv/mvcc/commands.js'
@@ -35,6 +36,28 @@ describe('mvcc state machine', () => {
       assert.ok(q.type === 'error' && q.error.code === 'badRequest')
     }
     assert.equal(sm.store.revision, 1)
+  })
+
+  it('never throws on mutated commands, and keeps its invariants', () => {
+    const sm = new MvccStateMachine()
+    const base = encodeMvccCommand({
+      type: 'txn',
+      request: {
+        compare: [{ target: 'version', key: b('k'), result: 'equal', operand: 0 }],
+        success: [{ op: 'put', request: { key: b('k'), value: b('v'), lease: 2 } }],
+        failure: [{ op: 'deleteRange', request: { key: b('a'), rangeEnd: b('\0') } }],
+      },
+    })
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(base.length - 1), fc.nat(255)), { maxLength: 4 }), (flips) => {
+        const data = base.slice()
+        for (const [i, v] of flips) data[i] = v
+        const r = decodeMvccResult(sm.apply(entry(data)))
+        assert.ok(['txn', 'error'].includes(r.type))
+        sm.store.checkInvariants()
+      }),
+      { numRuns: 500 },
+    )
   })
 
   it('restores a snapshot into identical answers', () => {
