@@ -1,3 +1,4 @@
+import { AssertionFailure } from '../../core/assert.js'
 import {
   type BinaryReader,
   type BinaryWriter,
@@ -86,14 +87,21 @@ function readStore(r: BinaryReader, txnOpsMax: number): MvccStore {
       throw new CodecError('mvcc snapshot: key order')
     histories.push(h)
   }
-  return MvccStore.fromState(
-    {
-      currentRevision: current as Revision,
-      compactedRevision: compacted as Revision,
-      histories,
-    },
-    txnOpsMax,
-  )
+  try {
+    return MvccStore.fromState(
+      {
+        currentRevision: current as Revision,
+        compactedRevision: compacted as Revision,
+        histories,
+      },
+      txnOpsMax,
+    )
+  } catch (e) {
+    // A snapshot that breaks the store's invariants (say, two changes at one sub-revision) is
+    // malformed input like any other, not a bug in this process.
+    if (e instanceof AssertionFailure) throw new CodecError(`mvcc snapshot: ${e.message}`)
+    throw e
+  }
 }
 
 /** encodeStore returns the snapshot bytes of `s`. */

@@ -1,6 +1,7 @@
 import { assert } from '../../core/assert.js'
+import { ChangeLog, eventOf } from './feed.js'
 import { KeyHistory, type KeyRecord } from './key-history.js'
-import { type KeySpan, type KeyString, keyString, keysInSpan, lowerBound, spanOf } from './keys.js'
+import { inSpan, type KeySpan, type KeyString, keyString, keysInSpan, lowerBound, spanOf } from './keys.js'
 import { checkPath, checkReadRevision, choosePath, executeOps, executeRange, type TxnTarget } from './txn.js'
 import {
   type DeleteRangeRequest,
@@ -15,6 +16,8 @@ import {
   type PutResponse,
   type RangeRequest,
   type RangeResponse,
+  type RequestOp,
+  type ResponseOp,
   type Revision,
   revision,
   type TxnRequest,
@@ -46,6 +49,8 @@ export class MvccStore implements TxnTarget {
   private compacted = revision(0)
   /** Invariant: 0 outside a write; inside one, the number of changes made so far (the next sub-revision). */
   private pending = 0
+  /** Invariant: indexes exactly the records with rev > compacted (see feed.ts). */
+  private log = new ChangeLog()
 
   constructor(readonly txnOpsMax = TXN_OPS_MAX) {}
 
@@ -112,6 +117,7 @@ export class MvccStore implements TxnTarget {
       this.keys.splice(lowerBound(this.keys, k), 0, k)
     }
     h.append(rec)
+    this.log.append({ rev: rec.rev, sub: rec.sub, key: k })
   }
 
   /** commit ends a write: the revision advances iff anything changed. */
@@ -142,13 +148,11 @@ export class MvccStore implements TxnTarget {
     )
   }
 
-  private single<T>(
-    op: TxnRequest['success'][number],
-    pick: (r: TxnResponse['responses'][number]) => T | undefined,
-  ) {
+  /** single runs one write as a txn without compares, so it follows exactly the txn's rules. */
+  private single<T>(op: RequestOp, pick: (r: ResponseOp) => T | undefined): Outcome<T> {
     const res = this.txn({ compare: [], success: [op], failure: [] })
     if (!res.ok) return fail<T>(res.error)
-    const out = pick(res.value.responses[0] as TxnResponse['responses'][number])
+    const out = pick(res.value.responses[0] as ResponseOp)
     assert(out !== undefined, 'single: response of another kind')
     return ok(out)
   }
@@ -181,6 +185,7 @@ export class MvccStore implements TxnTarget {
       if ((this.histories.get(k) as KeyHistory).compactTo(r)) this.histories.delete(k)
     this.keys = this.keys.filter((k) => this.histories.has(k))
     this.compacted = r
+    this.log.compactTo(r)
     return ok({ revision: this.current })
   }
 
@@ -191,21 +196,12 @@ export class MvccStore implements TxnTarget {
    */
   eventsSince(after: number, key: Uint8Array, rangeEnd?: Uint8Array): Outcome<Event[]> {
     if (after < this.compacted) return fail(mvccError('compacted'))
-    const found: { rev: number; sub: number; event: Event }[] = []
-    for (const k of keysInSpan(this.keys, spanOf(key, rangeEnd))) {
-      const h = this.histories.get(k) as KeyHistory
-      for (let i = h.indexAt(after) + 1; i < h.records.length; i++) {
-        const rec = h.records[i] as KeyRecord
-        const before = h.records[i - 1]
-        const prevKv = before === undefined || before.tombstone ? undefined : h.kvOf(before)
-        const type = rec.tombstone ? 'delete' : 'put'
-        const kv = rec.tombstone ? tombstoneKv(h.key, rec.rev) : h.kvOf(rec)
-        const event: Event = prevKv ? { type, kv, prevKv } : { type, kv }
-        found.push({ rev: rec.rev, sub: rec.sub, event })
-      }
+    const span = spanOf(key, rangeEnd)
+    const events: Event[] = []
+    for (const c of this.log.since(after)) {
+      if (inSpan(span, c.key)) events.push(eventOf(this.histories.get(c.key) as KeyHistory, c.rev))
     }
-    found.sort((a, b) => a.rev - b.rev || a.sub - b.sub)
-    return ok(found.map((f) => f.event))
+    return ok(events)
   }
 
   /** keysOfLease returns the live keys attached to `lease`, sorted. */
@@ -250,6 +246,7 @@ export class MvccStore implements TxnTarget {
       store.histories.set(k, h)
       store.keys.push(k)
     }
+    store.log = ChangeLog.rebuild(store.histories, store.compacted)
     store.checkInvariants()
     return store
   }
@@ -259,6 +256,9 @@ export class MvccStore implements TxnTarget {
     assert(this.pending === 0, 'store: write left open')
     assert(this.current >= 1 && this.compacted >= 0 && this.compacted <= this.current, 'store: revisions')
     assert(this.keys.length === this.histories.size, 'store: key index and histories differ')
+    let newer = 0
+    for (const h of this.histories.values()) newer += h.records.filter((r) => r.rev > this.compacted).length
+    assert(newer === this.log.length, 'store: change log does not index the records above compaction')
     for (let i = 0; i < this.keys.length; i++) {
       const k = this.keys[i] as KeyString
       assert(i === 0 || (this.keys[i - 1] as KeyString) < k, 'store: keys not sorted')
@@ -275,17 +275,5 @@ export class MvccStore implements TxnTarget {
       const first = h.records[0] as KeyRecord
       assert(first.rev > this.compacted || !first.tombstone, 'store: tombstone kept at or below compaction')
     }
-  }
-}
-
-/** tombstoneKv is a delete event's kv: the key and the deleting revision, as etcd reports it. */
-function tombstoneKv(key: Uint8Array, rev: Revision): KeyValue {
-  return {
-    key,
-    createRevision: revision(0),
-    modRevision: rev,
-    version: 0,
-    value: new Uint8Array(0),
-    lease: 0,
   }
 }

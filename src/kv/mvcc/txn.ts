@@ -10,6 +10,7 @@ import {
   type PutRequest,
   type PutResponse,
   type RangeRequest,
+  type RangeResponse,
   type RequestOp,
   type ResponseOp,
   type Revision,
@@ -157,7 +158,7 @@ function executeOp(s: TxnTarget, op: RequestOp, nextPath: () => Path): ResponseO
 }
 
 /** executeRange reads at the request's revision, or at the txn's own view for revision 0. */
-export function executeRange(s: TxnTarget, r: RangeRequest) {
+export function executeRange(s: TxnTarget, r: RangeRequest): RangeResponse {
   const rev = r.revision ?? 0
   const at = rev === 0 ? s.viewRevision() : rev
   return shapeRange(s.liveIn(spanOf(r.key, r.rangeEnd), at), r, s.viewRevision())

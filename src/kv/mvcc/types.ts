@@ -17,7 +17,10 @@ export const revision = (n: number): Revision => {
 /** NO_LEASE is the lease id of a key that has none. */
 export const NO_LEASE = 0
 
-/** KeyValue is one version of a key, as etcd's mvccpb.KeyValue. */
+/**
+ * KeyValue is one version of a key, as etcd's mvccpb.KeyValue. The store hands out its own
+ * arrays for key and value: callers must not modify them.
+ */
 export interface KeyValue {
   readonly key: Uint8Array
   /** createRevision is the revision of the put that created this generation of the key. */
