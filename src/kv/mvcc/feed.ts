@@ -67,15 +67,17 @@ export class ChangeLog {
 }
 
 /**
- * eventOf presents the record of `h` at `rev` as a feed event, with the version it replaced as
- * prevKv (that version is always kept: it is newer than the compaction or the one live at it).
+ * eventOf presents the record of `h` at (rev, sub) as a feed event. Its prevKv is, as in etcd's
+ * watch, the version live at rev - 1 — so when a txn puts a key and then deletes it, both events
+ * carry the version from before the txn. That version is always kept for rev > compacted: it is
+ * newer than the compaction or the one live at it.
  */
-export function eventOf(h: KeyHistory, rev: number): Event {
-  const i = h.indexAt(rev)
-  const rec = h.records[i] as KeyRecord
-  assert(rec !== undefined && rec.rev === rev, () => `feed: no record at ${rev}`)
-  const before = h.records[i - 1]
-  const prevKv = before === undefined || before.tombstone ? undefined : h.kvOf(before)
+export function eventOf(h: KeyHistory, rev: number, sub: number): Event {
+  let i = h.indexAt(rev)
+  while (i >= 0 && (h.records[i] as KeyRecord).sub !== sub && (h.records[i] as KeyRecord).rev === rev) i--
+  const rec = h.records[i]
+  assert(rec !== undefined && rec.rev === rev && rec.sub === sub, () => `feed: no record at (${rev}, ${sub})`)
+  const prevKv = h.liveAt(rev - 1)
   const type = rec.tombstone ? 'delete' : 'put'
   const kv = rec.tombstone ? tombstoneKv(h.key, rec.rev) : h.kvOf(rec)
   return prevKv ? { type, kv, prevKv } : { type, kv }

@@ -23,14 +23,16 @@ export interface KeyRecord {
  */
 export class KeyHistory {
   /**
-   * Invariant: sorted by rev, strictly ascending; never empty while the key is indexed;
+   * Invariant: sorted by (rev, sub), strictly ascending; never empty while the key is indexed;
+   * one revision holds at most a put followed by a tombstone (nested txns may put a key and then
+   * delete it: etcd's duplicate-key check lets that through);
    * a put's version is 1 after a tombstone (or at the start) and previous + 1 after a put.
    */
   readonly records: KeyRecord[] = []
 
   constructor(readonly key: Uint8Array) {}
 
-  /** indexAt returns the index of the newest record with rev <= r, or -1 if there is none. */
+  /** indexAt returns the index of the newest record (highest sub) with rev <= r, or -1 if there is none. */
   indexAt(r: number): number {
     let lo = 0
     let hi = this.records.length
@@ -56,7 +58,10 @@ export class KeyHistory {
   /** append adds a change newer than every kept one. */
   append(rec: KeyRecord): void {
     const last = this.latest()
-    assert(last === undefined || rec.rev > last.rev, () => `key history: rev ${rec.rev} after ${last?.rev}`)
+    assert(
+      last === undefined || rec.rev > last.rev || (rec.rev === last.rev && rec.sub > last.sub),
+      () => `key history: (${rec.rev}, ${rec.sub}) after (${last?.rev}, ${last?.sub})`,
+    )
     this.records.push(rec)
   }
 

@@ -43,7 +43,7 @@ function readHistory(r: BinaryReader, current: number, compacted: number): KeyHi
     const sub = r.uvarint()
     const tombstone = r.bool()
     const prev = h.latest()
-    if (rev > current || (prev !== undefined && rev <= prev.rev))
+    if (rev > current || (prev !== undefined && (rev < prev.rev || (rev === prev.rev && sub <= prev.sub))))
       throw new CodecError('mvcc snapshot: record order')
     if (tombstone && i === 0 && rev <= compacted) throw new CodecError('mvcc snapshot: compacted tombstone')
     let rec: KeyRecord

@@ -199,7 +199,7 @@ export class MvccStore implements TxnTarget {
     const span = spanOf(key, rangeEnd)
     const events: Event[] = []
     for (const c of this.log.since(after)) {
-      if (inSpan(span, c.key)) events.push(eventOf(this.histories.get(c.key) as KeyHistory, c.rev))
+      if (inSpan(span, c.key)) events.push(eventOf(this.histories.get(c.key) as KeyHistory, c.rev, c.sub))
     }
     return ok(events)
   }
@@ -266,7 +266,9 @@ export class MvccStore implements TxnTarget {
       assert(h !== undefined && h.records.length > 0, 'store: empty history')
       let prev: KeyRecord | undefined
       for (const rec of h.records) {
-        assert(rec.rev <= this.current && (prev === undefined || prev.rev < rec.rev), 'store: record order')
+        const ordered =
+          prev === undefined || prev.rev < rec.rev || (prev.rev === rec.rev && prev.sub < rec.sub)
+        assert(rec.rev <= this.current && ordered, 'store: record order')
         if (!rec.tombstone && prev !== undefined) {
           assert(rec.version === (prev.tombstone ? 1 : prev.version + 1), 'store: version')
         }

@@ -24,7 +24,9 @@ const noNull = { noNullPrototype: true } as const
 const arbKey = fc.constantFrom('a', 'ab', 'b', 'b\0', 'ba', 'c').map(b)
 const arbEnd = fc.option(fc.constantFrom('', '\0', 'b', 'bb', 'c', 'd', 'a').map(b), { nil: undefined })
 const arbVal = fc.constantFrom('', 'x', 'y', 'zz').map(b)
-const arbRev = fc.nat(40)
+const arbRev = fc.nat(10)
+/** rarely: flags that mostly make a request fail validation, so most requests get through. */
+const arbRarely = fc.constantFrom(false, false, false, false, false, true)
 const arbLease = fc.constantFrom(0, 0, 1, 2)
 
 const arbRange: fc.Arbitrary<RangeRequest> = fc.record(
@@ -51,8 +53,8 @@ const arbPut = fc.record(
     value: arbVal,
     lease: arbLease,
     prevKv: fc.boolean(),
-    ignoreValue: fc.boolean(),
-    ignoreLease: fc.boolean(),
+    ignoreValue: arbRarely,
+    ignoreLease: arbRarely,
   },
   { ...noNull, requiredKeys: ['key', 'value'] },
 )
@@ -116,7 +118,7 @@ const arbStep: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ f: fc.constant('delete' as const), r: arbDelete }, noNull), weight: 2 },
   { arbitrary: fc.record({ f: fc.constant('txn' as const), r: arbTxn }, noNull), weight: 3 },
   { arbitrary: fc.record({ f: fc.constant('range' as const), r: arbRange }, noNull), weight: 3 },
-  { arbitrary: fc.record({ f: fc.constant('compact' as const), rev: arbRev }, noNull), weight: 1 },
+  { arbitrary: fc.record({ f: fc.constant('compact' as const), rev: arbRev }, noNull), weight: 2 },
   {
     arbitrary: fc.record(
       { f: fc.constant('events' as const), rev: arbRev, key: arbKey, end: arbEnd },
@@ -149,7 +151,7 @@ function run(s: MvccStore | ModelStore, step: Step): unknown {
 describe('mvcc store against the reference model', () => {
   it('answers every operation as the model does', () => {
     fc.assert(
-      fc.property(fc.array(arbStep, { maxLength: 40 }), (steps) => {
+      fc.property(fc.array(arbStep, { maxLength: 60, size: 'medium' }), (steps) => {
         const store = new MvccStore()
         const model = new ModelStore()
         for (const [i, step] of steps.entries()) {

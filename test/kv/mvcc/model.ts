@@ -172,17 +172,25 @@ export class ModelStore {
   }
 }
 
-/** Work is one txn being built on a copy of the current map. */
+/**
+ * Work is one txn being built on a copy of the current map. Events carry as prevKv the key's
+ * version before the txn (etcd's watch reads prev_kv at mod_revision - 1).
+ */
 class Work {
   readonly state: State
   readonly events: Event[] = []
   changed = false
 
   constructor(
-    base: State,
+    readonly base: State,
     readonly base_: number,
   ) {
     this.state = new Map(base)
+  }
+
+  private event(type: Event['type'], kv: KeyValue): Event {
+    const before = this.base.get(k(kv.key))
+    return before ? { type, kv, prevKv: before } : { type, kv }
   }
 
   get view(): Revision {
@@ -201,7 +209,7 @@ class Work {
       value: EMPTY,
       lease: 0,
     }
-    this.events.push({ type: 'delete', kv, prevKv: prev })
+    this.events.push(this.event('delete', kv))
     return prev
   }
 
@@ -240,7 +248,7 @@ class Work {
       }
       this.state.set(k(r.key), kv)
       this.changed = true
-      this.events.push(prev ? { type: 'put', kv, prevKv: prev } : { type: 'put', kv })
+      this.events.push(this.event('put', kv))
       return {
         op: 'put',
         response: r.prevKv && prev ? { revision: this.view, prevKv: prev } : { revision: this.view },

@@ -100,6 +100,25 @@ describe('mvcc store: txn', () => {
     assert.equal(value(tx([del('a', 'c'), del('b', 'd')])).revision, 3, 'overlapping deletes are fine')
   })
 
+  it('lets a nested txn delete what an earlier nested txn put, as etcd checkIntervals does', () => {
+    const s = new MvccStore()
+    value(s.put({ key: b('k'), value: b('old') }))
+    const nest = (op: RequestOp): RequestOp => ({
+      op: 'txn',
+      request: { compare: [], success: [op], failure: [] },
+    })
+    const t = value(s.txn({ compare: [], success: [nest(put('k', 'new')), nest(del('k'))], failure: [] }))
+    assert.equal(t.revision, 3)
+    assert.equal(value(s.range({ key: b('k') })).count, 0)
+    const events = value(s.eventsSince(2, b('k')))
+    assert.deepEqual(
+      events.map((e) => `${e.type} ${view(e.kv)} prev ${view(e.prevKv)}`),
+      ['put k=new c2 m3 v2 l0 prev k=old c2 m2 v1 l0', 'delete k= c0 m3 v0 l0 prev k=old c2 m2 v1 l0'],
+      'prev_kv is the version at mod_revision - 1, as etcd watch reports it',
+    )
+    s.checkInvariants()
+  })
+
   it('checks the chosen branch against the state before it runs', () => {
     const s = new MvccStore()
     const missing = { op: 'put' as const, request: { key: b('m'), value: b(''), ignoreValue: true } }
