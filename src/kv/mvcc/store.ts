@@ -38,7 +38,7 @@ export interface StoreState {
  * global revision, until compaction drops what no read can ask for any more. It is pure and
  * deterministic; every method either succeeds or returns a typed error and leaves it unchanged.
  */
-export class MvccStore implements TxnTarget {
+export class MvccStore {
   /** Invariant: sorted ascending, unique, exactly the keys of `histories`. */
   private keys: KeyString[] = []
   /** Invariant: every history is non-empty. */
@@ -52,6 +52,19 @@ export class MvccStore implements TxnTarget {
   /** Invariant: indexes exactly the records with rev > compacted (see feed.ts). */
   private log = new ChangeLog()
 
+  /**
+   * txnView is what txn.ts sees of the store. It is kept off the public surface so that no
+   * caller can write outside a txn and leave a revision half built.
+   */
+  private readonly txnView: TxnTarget = {
+    currentRevision: () => this.current,
+    compactedRevision: () => this.compacted,
+    viewRevision: () => revision(this.pending > 0 ? this.current + 1 : this.current),
+    liveIn: (span, at) => this.liveIn(span, at),
+    writePut: (key, value, lease, prev) => this.writePut(key, value, lease, prev),
+    writeDelete: (key) => this.writeDelete(key),
+  }
+
   constructor(readonly txnOpsMax = TXN_OPS_MAX) {}
 
   /** revision is the current (last committed) revision. */
@@ -59,20 +72,12 @@ export class MvccStore implements TxnTarget {
     return this.current
   }
 
-  currentRevision(): Revision {
-    return this.current
-  }
-
   /** compactedRevision is the revision of the last compaction (0 if none). */
-  compactedRevision(): Revision {
+  get compactedRevision(): Revision {
     return this.compacted
   }
 
-  viewRevision(): Revision {
-    return revision(this.pending > 0 ? this.current + 1 : this.current)
-  }
-
-  liveIn(span: KeySpan, at: number): KeyValue[] {
+  private liveIn(span: KeySpan, at: number): KeyValue[] {
     const out: KeyValue[] = []
     for (const k of keysInSpan(this.keys, span)) {
       const kv = (this.histories.get(k) as KeyHistory).liveAt(at)
@@ -81,7 +86,7 @@ export class MvccStore implements TxnTarget {
     return out
   }
 
-  writePut(key: Uint8Array, value: Uint8Array, lease: number, prev: KeyValue | undefined): void {
+  private writePut(key: Uint8Array, value: Uint8Array, lease: number, prev: KeyValue | undefined): void {
     const rev = revision(this.current + 1)
     this.record(key, {
       rev,
@@ -94,7 +99,7 @@ export class MvccStore implements TxnTarget {
     })
   }
 
-  writeDelete(key: Uint8Array): void {
+  private writeDelete(key: Uint8Array): void {
     const rev = revision(this.current + 1)
     const empty = new Uint8Array(0)
     this.record(key, {
@@ -128,8 +133,8 @@ export class MvccStore implements TxnTarget {
 
   /** range reads [key, rangeEnd) at `revision` (0 = current). Fails if it is compacted or in the future. */
   range(r: RangeRequest): Outcome<RangeResponse> {
-    const err = checkRange(r) ?? checkReadRevision(this, r.revision ?? 0)
-    return err === undefined ? ok(executeRange(this, r)) : fail(err)
+    const err = checkRange(r) ?? checkReadRevision(this.txnView, r.revision ?? 0)
+    return err === undefined ? ok(executeRange(this.txnView, r)) : fail(err)
   }
 
   /** put writes one key at a new revision. */
@@ -164,11 +169,11 @@ export class MvccStore implements TxnTarget {
   txn(t: TxnRequest): Outcome<TxnResponse> {
     const invalid = checkTxn(t, this.txnOpsMax)
     if (invalid !== undefined) return fail(invalid)
-    const path = choosePath(this, t)
-    const err = checkPath(this, t, path)
+    const path = choosePath(this.txnView, t)
+    const err = checkPath(this.txnView, t, path)
     if (err !== undefined) return fail(err)
     assert(this.pending === 0, 'txn: nested write')
-    const responses = executeOps(this, t, path)
+    const responses = executeOps(this.txnView, t, path)
     this.commit()
     return ok({ revision: this.current, succeeded: path.succeeded, responses })
   }
