@@ -2,6 +2,7 @@ import { assert } from '../../core/assert.js'
 import { ChangeLog, eventOf } from './feed.js'
 import { KeyHistory, type KeyRecord } from './key-history.js'
 import { inSpan, type KeySpan, type KeyString, keyString, keysInSpan, lowerBound, spanOf } from './keys.js'
+import { LeaseIndex } from './lease-index.js'
 import { checkPath, checkReadRevision, choosePath, executeOps, executeRange, type TxnTarget } from './txn.js'
 import {
   type DeleteRangeRequest,
@@ -10,6 +11,7 @@ import {
   fail,
   type KeyValue,
   mvccError,
+  NO_LEASE,
   type Outcome,
   ok,
   type PutRequest,
@@ -51,6 +53,8 @@ export class MvccStore {
   private pending = 0
   /** Invariant: indexes exactly the records with rev > compacted (see feed.ts). */
   private log = new ChangeLog()
+  /** Invariant: maps each lease to exactly the keys whose latest record is a put with that lease. */
+  private leases = new LeaseIndex()
 
   /**
    * txnView is what txn.ts sees of the store. It is kept off the public surface so that no
@@ -121,6 +125,12 @@ export class MvccStore {
       this.histories.set(k, h)
       this.keys.splice(lowerBound(this.keys, k), 0, k)
     }
+    const last = h.latest()
+    this.leases.move(
+      k,
+      last === undefined || last.tombstone ? NO_LEASE : last.lease,
+      rec.tombstone ? NO_LEASE : rec.lease,
+    )
     h.append(rec)
     this.log.append({ rev: rec.rev, sub: rec.sub, key: k })
   }
@@ -209,21 +219,15 @@ export class MvccStore {
     return ok(events)
   }
 
-  /** keysOfLease returns the live keys attached to `lease`, sorted. */
+  /** keysOfLease returns the live keys attached to `lease`, sorted (none for NO_LEASE). */
   keysOfLease(lease: number): Uint8Array[] {
-    const out: Uint8Array[] = []
-    for (const k of this.keys) {
-      const h = this.histories.get(k) as KeyHistory
-      const last = h.latest() as KeyRecord
-      if (!last.tombstone && last.lease === lease) out.push(h.key)
-    }
-    return out
+    return this.leases.keysOf(lease).map((k) => (this.histories.get(k) as KeyHistory).key)
   }
 
   /** deleteByLease deletes every live key attached to `lease` as one revision (none if there are none). */
   deleteByLease(lease: number): DeleteRangeResponse {
     assert(this.pending === 0, 'deleteByLease: nested write')
-    const keys = lease === 0 ? [] : this.keysOfLease(lease)
+    const keys = this.keysOfLease(lease)
     const prevKvs = keys.map(
       (k) => (this.histories.get(keyString(k)) as KeyHistory).liveAt(this.current) as KeyValue,
     )
@@ -250,6 +254,8 @@ export class MvccStore {
       const k = keyString(h.key)
       store.histories.set(k, h)
       store.keys.push(k)
+      const last = h.latest() as KeyRecord
+      if (!last.tombstone) store.leases.move(k, NO_LEASE, last.lease)
     }
     store.log = ChangeLog.rebuild(store.histories, store.compacted)
     store.checkInvariants()
@@ -264,6 +270,12 @@ export class MvccStore {
     let newer = 0
     for (const h of this.histories.values()) newer += h.records.filter((r) => r.rev > this.compacted).length
     assert(newer === this.log.length, 'store: change log does not index the records above compaction')
+    const expected = new LeaseIndex()
+    for (const [k, h] of this.histories) {
+      const last = h.latest() as KeyRecord
+      if (!last.tombstone) expected.move(k, NO_LEASE, last.lease)
+    }
+    assert(JSON.stringify(expected.entries()) === JSON.stringify(this.leases.entries()), 'store: lease index')
     for (let i = 0; i < this.keys.length; i++) {
       const k = this.keys[i] as KeyString
       assert(i === 0 || (this.keys[i - 1] as KeyString) < k, 'store: keys not sorted')

@@ -155,13 +155,14 @@ export class ModelStore {
   }
 
   keysOfLease(lease: number): Uint8Array[] {
+    if (lease === 0) return []
     return sorted(this.states[this.revision] as State, new Uint8Array([0]), new Uint8Array([0]))
       .filter((kv) => kv.lease === lease)
       .map((kv) => kv.key)
   }
 
   deleteByLease(lease: number): DeleteRangeResponse {
-    const keys = lease === 0 ? [] : this.keysOfLease(lease)
+    const keys = this.keysOfLease(lease)
     const w = new Work(this.states[this.revision] as State, this.revision)
     const prevKvs = keys.map((key) => w.remove(key))
     if (w.changed) {
