@@ -83,7 +83,7 @@ describe('lease command codec', () => {
 describe('lease table snapshot', () => {
   it('round trips a table built by random grants, revokes and checkpoints', () => {
     fc.assert(
-      fc.property(fc.array(arbCommand, { maxLength: 30 }), (cmds) => {
+      fc.property(fc.array(arbCommand, { minLength: 5, maxLength: 30, size: 'max' }), (cmds) => {
         const t = newTable()
         for (const c of cmds) {
           if (c.type === 'grant') t.grant(c.id, c.ttl)

@@ -15,7 +15,7 @@ const arbOp: fc.Arbitrary<Op> = fc.oneof(
 describe('DeadlineHeap against a sorted array', () => {
   it('pops in (deadline, id) order and tracks every id', () => {
     fc.assert(
-      fc.property(fc.array(arbOp, { maxLength: 100 }), (ops) => {
+      fc.property(fc.array(arbOp, { minLength: 10, maxLength: 100, size: 'max' }), (ops) => {
         const h = new DeadlineHeap()
         let ref = new Map<number, number>()
         const sorted = () =>
